@@ -1,0 +1,332 @@
+package dev.isolation;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.immutables.value.Value;
+
+/**
+ * What to run and how to isolate it. Build one with {@link #builder()}:
+ *
+ * <pre>{@code
+ * IsolatedProcessSpec spec = IsolatedProcessSpec.builder()
+ *     .command("/bin/sh", "-c", "hostname; ps -ef")
+ *     .addNamespaces(Namespace.USER, Namespace.PID, Namespace.MOUNT, Namespace.UTS, Namespace.IPC, Namespace.NET)
+ *     .addUidMappings(IdMapping.of(0, hostUid, 1))
+ *     .addGidMappings(IdMapping.of(0, hostGid, 1))
+ *     .rootfs(Path.of("/srv/rootfs"))
+ *     .hostname("box")
+ *     .build();
+ * }</pre>
+ *
+ * <p>Defaults: every namespace of {@link #DEFAULT_NAMESPACES} when none is added; the caller's
+ * own uid and gid inside when no mapping is given; the host root read-only, with a fresh
+ * {@code /proc}, a minimal {@code /dev} and a private tmpfs {@code /tmp}, when no root
+ * filesystem is given (like {@code bwrap --ro-bind / /}); an environment holding only
+ * {@code PATH}; working directory {@code /}; all three standard streams piped.
+ *
+ * <p>{@code build()} checks every rule and throws an {@link InvalidSpecException} naming the
+ * field and the rule: ranges that overlap, relative paths, a hostname the kernel refuses, a
+ * mapping without a user namespace, mappings an unprivileged caller cannot write, and so on.
+ *
+ * <p>Immutable and thread-safe; one spec may be launched any number of times.
+ */
+@Value.Immutable
+@Value.Style(
+        visibility = Value.Style.ImplementationVisibility.PACKAGE,
+        overshadowImplementation = true,
+        jdkOnly = true,
+        defaults = @Value.Immutable(copy = false))
+public abstract class IsolatedProcessSpec {
+
+    /** The namespaces a sandbox gets when the spec names none. */
+    public static final Set<Namespace> DEFAULT_NAMESPACES = Collections.unmodifiableSet(EnumSet.of(
+            Namespace.USER, Namespace.PID, Namespace.MOUNT, Namespace.NET, Namespace.UTS, Namespace.IPC));
+
+    /** The {@code PATH} a sandbox gets unless the environment sets one. */
+    public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /** Linux refuses longer hostnames ({@code HOST_NAME_MAX}). */
+    static final int MAX_HOSTNAME_BYTES = 64;
+
+    /** Linux accepts at most this many lines in a uid or gid map (since 4.15). */
+    static final int MAX_ID_MAPPINGS = 340;
+
+    IsolatedProcessSpec() {
+    }
+
+    /** A new, empty builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from this spec's values. */
+    public Builder toBuilder() {
+        return builder().from(this);
+    }
+
+    /**
+     * Builds {@link IsolatedProcessSpec}s. Not thread-safe; use one builder per thread.
+     * {@code build()} throws {@link InvalidSpecException}.
+     */
+    public static final class Builder extends ImmutableIsolatedProcessSpec.Builder {
+        Builder() {
+        }
+
+        /** Sets the command and its arguments; the first is the executable. */
+        public Builder command(String... commandAndArguments) {
+            return command(Arrays.asList(commandAndArguments));
+        }
+    }
+
+    /** The executable and its arguments. An executable without a {@code /} is looked up in the sandbox's {@code PATH}. */
+    public abstract List<String> command();
+
+    /** Environment variables set in the sandbox, on top of the inherited ones if {@link #inheritEnvironment()}. */
+    public abstract Map<String, String> environment();
+
+    /** Whether the sandbox starts from the calling JVM's environment. Default: no. */
+    @Value.Default
+    public boolean inheritEnvironment() {
+        return false;
+    }
+
+    /** The working directory inside the sandbox, absolute. Default {@code /}. */
+    public abstract Optional<String> workingDirectory();
+
+    /** The namespaces to create. Empty means {@link #DEFAULT_NAMESPACES}; see {@link #effectiveNamespaces()}. */
+    public abstract Set<Namespace> namespaces();
+
+    /** The uid map, one range per line; empty means the caller's own uid maps to itself. */
+    public abstract List<IdMapping> uidMappings();
+
+    /** The gid map; empty means the caller's own gid maps to itself. */
+    public abstract List<IdMapping> gidMappings();
+
+    /**
+     * The uid the command runs as inside the sandbox. Default: the inside id of the caller's own
+     * uid when it is mapped, else the first mapped inside id.
+     */
+    public abstract OptionalInt uid();
+
+    /** The gid the command runs as inside the sandbox; defaults like {@link #uid()}. */
+    public abstract OptionalInt gid();
+
+    /**
+     * The host directory that becomes the sandbox's root, entered with {@code pivot_root}. Empty
+     * means the host root, read-only.
+     */
+    public abstract Optional<Path> rootfs();
+
+    /** Whether the root filesystem stays writable; only with {@link #rootfs()}. Default: read-only. */
+    @Value.Default
+    public boolean writableRoot() {
+        return false;
+    }
+
+    /** Extra mounts, applied in order. */
+    public abstract List<Mount> mounts();
+
+    /** The hostname inside the sandbox; needs {@link Namespace#UTS}. */
+    public abstract Optional<String> hostname();
+
+    /** Standard input. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stdin() {
+        return Redirect.PIPE;
+    }
+
+    /** Standard output. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stdout() {
+        return Redirect.PIPE;
+    }
+
+    /** Standard error. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stderr() {
+        return Redirect.PIPE;
+    }
+
+    /** The most memory the sandbox may use, in bytes (a cgroup limit). */
+    public abstract OptionalLong memoryLimitBytes();
+
+    /** {@link #namespaces()}, or {@link #DEFAULT_NAMESPACES} when that is empty. */
+    public Set<Namespace> effectiveNamespaces() {
+        return namespaces().isEmpty() ? DEFAULT_NAMESPACES : namespaces();
+    }
+
+    /** The environment the command gets: inherited (if asked), then {@link #environment()}, and a {@code PATH}. */
+    public Map<String, String> effectiveEnvironment() {
+        Map<String, String> result = new LinkedHashMap<>();
+        if (inheritEnvironment()) {
+            result.putAll(System.getenv());
+        }
+        result.putAll(environment());
+        result.putIfAbsent("PATH", DEFAULT_PATH);
+        return Collections.unmodifiableMap(result);
+    }
+
+    @Value.Check
+    void check() {
+        checkCommand();
+        checkEnvironment();
+        Set<Namespace> namespaces = effectiveNamespaces();
+        checkMappings("uidMappings", uidMappings(), namespaces);
+        checkMappings("gidMappings", gidMappings(), namespaces);
+        checkRunAs("uid", uid(), uidMappings(), namespaces);
+        checkRunAs("gid", gid(), gidMappings(), namespaces);
+        checkFilesystem(namespaces);
+        hostname().ifPresent(name -> checkHostname(name, namespaces));
+        checkRedirects();
+        if (memoryLimitBytes().isPresent() && memoryLimitBytes().getAsLong() <= 0) {
+            throw new InvalidSpecException("memoryLimitBytes", "must be positive, got " + memoryLimitBytes().getAsLong());
+        }
+        Isolation.provider().ifPresent(provider -> provider.validate(this));
+    }
+
+    private void checkCommand() {
+        if (command().isEmpty()) {
+            throw new InvalidSpecException("command", "must name an executable");
+        }
+        if (command().get(0).isEmpty()) {
+            throw new InvalidSpecException("command", "the executable must not be an empty string");
+        }
+        for (String argument : command()) {
+            if (argument.indexOf('\0') >= 0) {
+                throw new InvalidSpecException("command", "arguments must not contain NUL characters");
+            }
+        }
+    }
+
+    private void checkEnvironment() {
+        environment().forEach((name, value) -> {
+            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+                throw new InvalidSpecException("environment", "a variable name must be non-empty and contain neither '=' nor NUL, got \"" + name + "\"");
+            }
+            if (value.indexOf('\0') >= 0) {
+                throw new InvalidSpecException("environment", "the value of " + name + " must not contain NUL characters");
+            }
+        });
+        workingDirectory().ifPresent(dir -> checkInsidePath("workingDirectory", dir));
+    }
+
+    private static void checkMappings(String field, List<IdMapping> mappings, Set<Namespace> namespaces) {
+        if (mappings.isEmpty()) {
+            return;
+        }
+        if (!namespaces.contains(Namespace.USER)) {
+            throw new InvalidSpecException(field, "an id mapping needs Namespace.USER");
+        }
+        if (mappings.size() > MAX_ID_MAPPINGS) {
+            throw new InvalidSpecException(field, "Linux accepts at most " + MAX_ID_MAPPINGS + " ranges, got " + mappings.size());
+        }
+        for (int i = 0; i < mappings.size(); i++) {
+            for (int j = i + 1; j < mappings.size(); j++) {
+                IdMapping a = mappings.get(i);
+                IdMapping b = mappings.get(j);
+                if (a.overlapsInside(b)) {
+                    throw new InvalidSpecException(field, "ranges must not overlap inside the sandbox: " + a + " and " + b);
+                }
+                if (a.overlapsOutside(b)) {
+                    throw new InvalidSpecException(field, "ranges must not overlap on the host: " + a + " and " + b);
+                }
+            }
+        }
+    }
+
+    private static void checkRunAs(String field, OptionalInt id, List<IdMapping> mappings, Set<Namespace> namespaces) {
+        if (id.isEmpty()) {
+            return;
+        }
+        if (id.getAsInt() < 0) {
+            throw new InvalidSpecException(field, "must not be negative, got " + Integer.toUnsignedString(id.getAsInt()));
+        }
+        if (!namespaces.contains(Namespace.USER)) {
+            throw new InvalidSpecException(field, "choosing the id inside needs Namespace.USER");
+        }
+        if (!mappings.isEmpty() && mappings.stream().noneMatch(m -> m.containsInside(id.getAsInt()))) {
+            throw new InvalidSpecException(field, id.getAsInt() + " is not mapped by " + field + "Mappings " + mappings);
+        }
+    }
+
+    private void checkFilesystem(Set<Namespace> namespaces) {
+        boolean mountNamespace = namespaces.contains(Namespace.MOUNT);
+        rootfs().ifPresent(root -> {
+            if (!root.isAbsolute()) {
+                throw new InvalidSpecException("rootfs", "must be an absolute path, got " + root);
+            }
+            if (!mountNamespace) {
+                throw new InvalidSpecException("rootfs", "a root filesystem needs Namespace.MOUNT");
+            }
+        });
+        if (writableRoot() && rootfs().isEmpty()) {
+            throw new InvalidSpecException("writableRoot", "the host root is always read-only; give a rootfs to have a writable root");
+        }
+        if (!mounts().isEmpty() && !mountNamespace) {
+            throw new InvalidSpecException("mounts", "extra mounts need Namespace.MOUNT");
+        }
+        for (Mount mount : mounts()) {
+            checkInsidePath("mounts", mount.destination());
+            if (mount.destination().equals("/")) {
+                throw new InvalidSpecException("mounts", "a mount must not cover /; use rootfs to choose the root");
+            }
+            mount.source().ifPresent(source -> {
+                if (!source.isAbsolute()) {
+                    throw new InvalidSpecException("mounts", "a bind source must be an absolute host path, got " + source);
+                }
+            });
+        }
+    }
+
+    private static void checkInsidePath(String field, String path) {
+        if (!path.startsWith("/")) {
+            throw new InvalidSpecException(field, "must be an absolute path inside the sandbox, got \"" + path + "\"");
+        }
+        if (path.indexOf('\0') >= 0) {
+            throw new InvalidSpecException(field, "must not contain NUL characters");
+        }
+        for (String segment : path.split("/")) {
+            if (segment.equals("..") || segment.equals(".")) {
+                throw new InvalidSpecException(field, "must not contain . or .. segments, got \"" + path + "\"");
+            }
+        }
+    }
+
+    private static void checkHostname(String name, Set<Namespace> namespaces) {
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes > MAX_HOSTNAME_BYTES) {
+            throw new InvalidSpecException("hostname", "must be 1 to " + MAX_HOSTNAME_BYTES + " bytes, got " + bytes);
+        }
+        for (char c : name.toCharArray()) {
+            if (c < 0x21 || c == 0x7f) {
+                throw new InvalidSpecException("hostname", "must not contain spaces or control characters, got \"" + name + "\"");
+            }
+        }
+        if (!namespaces.contains(Namespace.UTS)) {
+            throw new InvalidSpecException("hostname", "setting a hostname needs Namespace.UTS, or it would change the host's");
+        }
+    }
+
+    private void checkRedirects() {
+        Redirect.Kind in = stdin().kind();
+        if (in == Redirect.Kind.WRITE_FILE || in == Redirect.Kind.APPEND_FILE) {
+            throw new InvalidSpecException("stdin", "must be read from a file (Redirect.from), got " + stdin());
+        }
+        if (stdout().kind() == Redirect.Kind.READ_FILE) {
+            throw new InvalidSpecException("stdout", "cannot read from a file; use Redirect.to or Redirect.appendTo");
+        }
+        if (stderr().kind() == Redirect.Kind.READ_FILE) {
+            throw new InvalidSpecException("stderr", "cannot read from a file; use Redirect.to or Redirect.appendTo");
+        }
+    }
+}

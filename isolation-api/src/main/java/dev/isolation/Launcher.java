@@ -1,0 +1,26 @@
+package dev.isolation;
+
+/**
+ * Starts isolated processes. Obtain one with {@link Isolation#launcher()}.
+ *
+ * <p>Thread-safe: many threads may launch at once.
+ */
+public interface Launcher {
+
+    /**
+     * Starts {@code spec}'s command in a new sandbox and returns once the command is executing.
+     *
+     * @return the handle; close it when done
+     * @throws CommandNotFoundException if the command does not exist inside the sandbox
+     * @throws CommandNotExecutableException if it exists but cannot be executed
+     * @throws UnsupportedHostException if the host does not allow what the spec asks for
+     * @throws LaunchException if any other step of the set-up fails; nothing is left behind
+     */
+    IsolatedProcess launch(IsolatedProcessSpec spec);
+
+    /**
+     * Checks what this host allows the current user: each namespace, uid/gid mapping, cgroups.
+     * Runs small test sandboxes; takes some milliseconds.
+     */
+    HostReport probe();
+}

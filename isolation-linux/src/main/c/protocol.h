@@ -1,0 +1,103 @@
+/*
+ * Wire protocol between the JVM (dev.isolation.linux.internal.HelperProtocol) and the
+ * native helper. Both ends live on the same machine, so integers are in native byte order.
+ *
+ * Transport: one AF_UNIX SOCK_STREAM socket, handed to the helper as fd 3. Every message is a
+ * frame: a 16-byte header followed by `length` payload bytes. File descriptors travel as
+ * SCM_RIGHTS ancillary data on the sendmsg() that carries the frame's header.
+ *
+ * One helper serves any number of launches, concurrently: every frame names the launch it
+ * belongs to by a 64-bit id that the JVM chooses. When the socket reaches EOF (the JVM exited
+ * or died), the helper kills every sandbox it started, reaps them, and exits.
+ */
+#ifndef ISOLATION_PROTOCOL_H
+#define ISOLATION_PROTOCOL_H
+
+#include <stdint.h>
+
+#define ISO_PROTOCOL_VERSION 1
+#define ISO_MAX_FRAME (64u * 1024u * 1024u)
+
+struct iso_frame_header {
+    uint32_t length;   /* payload bytes after this header */
+    uint16_t type;     /* ISO_MSG_* */
+    uint16_t fd_count; /* number of SCM_RIGHTS fds sent with this frame */
+    uint64_t id;       /* launch id chosen by the JVM; 0 for helper-wide frames */
+};
+
+/* JVM -> helper */
+enum {
+    /* payload: TLV records (ISO_TLV_*); fds: exactly 3, the sandbox's stdin, stdout, stderr */
+    ISO_MSG_LAUNCH = 1,
+    /* payload: int32 signal number. Signals the launch's main process if not yet reaped. */
+    ISO_MSG_SIGNAL = 2,
+};
+
+/* helper -> JVM */
+enum {
+    /* id 0; payload: uint32 protocol version, uint32 helper pid */
+    ISO_MSG_HELLO = 100,
+    /* payload: int32 host pid. Sent once execve of the command succeeded. */
+    ISO_MSG_STARTED = 101,
+    /* payload: int32 errno, then step (NUL-terminated), then path (NUL-terminated, may be "").
+     * Sent instead of STARTED; by then every process of that launch is reaped and nothing of it
+     * remains. Step names are short and stable: "clone", "write uid_map", "pivot_root",
+     * "mount /proc", "execve", ... */
+    ISO_MSG_FAILED = 102,
+    /* payload: struct iso_exit. Sent once, after STARTED, when the main process was reaped. */
+    ISO_MSG_EXITED = 103,
+    /* id of the offending frame or 0; payload: message text. The helper exits after sending. */
+    ISO_MSG_PROTOCOL_ERROR = 199,
+};
+
+struct iso_exit {
+    int32_t wait_status;    /* as from waitpid() */
+    int32_t reserved;
+    int64_t user_cpu_usec;  /* from the rusage of the reaped main process */
+    int64_t system_cpu_usec;
+    int64_t max_rss_kib;
+};
+
+/* TLV record inside a LAUNCH payload: uint16 tag, uint16 reserved, uint32 length, value bytes.
+ * Strings are NOT NUL-terminated on the wire; length says how long they are. */
+struct iso_tlv_header {
+    uint16_t tag;
+    uint16_t reserved;
+    uint32_t length;
+};
+
+enum {
+    ISO_TLV_ARG = 1,          /* string, repeated in order; the first is the executable path */
+    ISO_TLV_ENV = 2,          /* string "NAME=value", repeated */
+    ISO_TLV_CWD = 3,          /* string, absolute path inside the sandbox; default "/" */
+    ISO_TLV_CLONE_FLAGS = 4,  /* uint64 CLONE_NEW* flags for clone() */
+    ISO_TLV_UNSHARE_TIME = 5, /* empty: unshare(CLONE_NEWTIME) before execve */
+    ISO_TLV_UID_MAP = 6,      /* string, uid_map contents ("in out count\n" lines) */
+    ISO_TLV_GID_MAP = 7,      /* string, gid_map contents */
+    ISO_TLV_NEWUIDMAP = 8,    /* string: path of newuidmap; when present, maps are written by
+                                 running "newuidmap PID in out count ..." instead of writing
+                                 /proc/PID/uid_map directly */
+    ISO_TLV_NEWGIDMAP = 9,    /* string: path of newgidmap; likewise for gid_map */
+    ISO_TLV_SETGROUPS_DENY = 10, /* empty: write "deny" to /proc/PID/setgroups before gid_map */
+    ISO_TLV_ROOTFS = 11,      /* string: host path of the root filesystem. Absent: host root */
+    ISO_TLV_ROOT_WRITABLE = 12, /* empty: do not make the root read-only */
+    ISO_TLV_MOUNT = 13,       /* uint32 kind (ISO_MOUNT_*), uint32 flags (ISO_MOUNTF_*),
+                                 uint64 size (tmpfs bytes, 0 = default),
+                                 then source NUL, destination NUL (destination inside sandbox) */
+    ISO_TLV_HOSTNAME = 14,    /* string */
+    ISO_TLV_RUN_AS = 15,      /* uint32 uid, uint32 gid inside the sandbox: setresgid/setgroups/
+                                 setresuid before execve */
+    ISO_TLV_CGROUP_PROCS = 16, /* string: a host path of a cgroup.procs file the process is
+                                  written to before it may run (repeated) */
+};
+
+enum {
+    ISO_MOUNT_BIND = 1,
+    ISO_MOUNT_TMPFS = 2,
+};
+
+enum {
+    ISO_MOUNTF_READONLY = 1,
+};
+
+#endif

@@ -1,0 +1,84 @@
+package dev.isolation.linux.internal;
+
+import dev.isolation.CommandNotExecutableException;
+import dev.isolation.CommandNotFoundException;
+import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.LaunchException;
+import dev.isolation.Namespace;
+import dev.isolation.UnsupportedHostException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Turns a failed step (from the helper, or from the JVM side) into the right typed exception. */
+final class Failures {
+    private Failures() {
+    }
+
+    static LaunchException fromErrno(String step, String path, int errno) {
+        return new LaunchException(step, path, errno, Errno.name(errno), Errno.text(errno), null);
+    }
+
+    static LaunchException fromHelper(String step, String path, int errno, IsolatedProcessSpec spec) {
+        String name = Errno.name(errno);
+        String text = Errno.text(errno);
+        if (step.equals("execve")) {
+            if (errno == Errno.ENOENT || errno == Errno.ENOTDIR) {
+                return new CommandNotFoundException(path, errno, name, text, "the command does not exist inside the sandbox");
+            }
+            return new CommandNotExecutableException(path, errno, name, text, null);
+        }
+        if (step.equals("clone")) {
+            String remedy = cloneRemedy(errno, spec);
+            if (remedy != null) {
+                return new UnsupportedHostException(step, path, errno, name, text, remedy);
+            }
+        }
+        if (step.equals("mount proc") && errno == Errno.EPERM) {
+            return new UnsupportedHostException(step, path, errno, name, text,
+                    "The kernel refuses a new /proc when the host's /proc has parts hidden by over-mounts, as inside an "
+                            + "unprivileged container. Run the container with systempaths=unconfined (or --security-opt "
+                            + "systempaths=unconfined), or launch without Namespace.PID");
+        }
+        if (step.equals("newuidmap") || step.equals("newgidmap")) {
+            String file = step.equals("newuidmap") ? "/etc/subuid" : "/etc/subgid";
+            return new LaunchException(step, path, errno, name, text, step + " refused the mapping: check that " + file
+                    + " grants user " + System.getProperty("user.name") + " the host ids mapped");
+        }
+        return new LaunchException(step, path, errno, name, text, null);
+    }
+
+    /** Advice for a clone(2) failure that a host setting explains, or null. */
+    private static String cloneRemedy(int errno, IsolatedProcessSpec spec) {
+        boolean user = spec.effectiveNamespaces().contains(Namespace.USER) || LibC.geteuid() != 0;
+        if (errno == Errno.ENOSPC) {
+            return "A namespace limit is reached (/proc/sys/user/max_*_namespaces); raise it, e.g. sysctl -w user.max_user_namespaces=65536";
+        }
+        if (errno == Errno.EINVAL && spec.effectiveNamespaces().contains(Namespace.TIME)) {
+            return "This kernel lacks a namespace the spec asks for; time namespaces need Linux 5.6";
+        }
+        if (errno != Errno.EPERM || !user) {
+            return null;
+        }
+        if ("0".equals(read("/proc/sys/kernel/unprivileged_userns_clone"))) {
+            return "Unprivileged user namespaces are disabled: run sysctl -w kernel.unprivileged_userns_clone=1";
+        }
+        if ("0".equals(read("/proc/sys/user/max_user_namespaces"))) {
+            return "User namespaces are disabled: run sysctl -w user.max_user_namespaces=65536";
+        }
+        if ("1".equals(read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"))) {
+            return "AppArmor forbids unprivileged user namespaces (as on Ubuntu 23.10 and later): run sysctl -w "
+                    + "kernel.apparmor_restrict_unprivileged_userns=0, or give the java binary an AppArmor profile with 'userns,'";
+        }
+        return "The host forbids creating a user namespace here (a seccomp filter or a container runtime may block it); "
+                + "inside Docker, run with --security-opt seccomp=unconfined";
+    }
+
+    private static String read(String file) {
+        try {
+            return Files.readString(Path.of(file)).trim();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.isolation.linux.internal;
+
+import dev.isolation.ExitStatus;
+import dev.isolation.IsolatedProcess;
+import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.IsolationException;
+import dev.isolation.LaunchException;
+import dev.isolation.Signal;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The handle of one launch. Its state moves from pending to started (or failed) to exited,
+ * driven by the helper connection's reader thread; callers wait on latches, never on that
+ * thread. See {@link IsolatedProcess} for the contract.
+ */
+final class LinuxIsolatedProcess implements IsolatedProcess {
+    private static final int SIGKILL = 9;
+
+    private final long id;
+    private final IsolatedProcessSpec spec;
+    private final HelperConnection helper;
+    private final Executor notifier;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+
+    private final CountDownLatch startLatch = new CountDownLatch(1);
+    private final CountDownLatch exitLatch = new CountDownLatch(1);
+    private final CompletableFuture<ExitStatus> onExit = new CompletableFuture<>();
+    private volatile int pid;
+    private volatile LaunchException launchFailure;
+    private volatile ExitStatus exitStatus;
+    private volatile IsolationException lost;
+    private volatile long userMicros;
+    private volatile long systemMicros;
+    private volatile long maxRssKib;
+
+    LinuxIsolatedProcess(long id, IsolatedProcessSpec spec, HelperConnection helper, Executor notifier,
+            OutputStream stdin, InputStream stdout, InputStream stderr) {
+        this.id = id;
+        this.spec = spec;
+        this.helper = helper;
+        this.notifier = notifier;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    long id() {
+        return id;
+    }
+
+    IsolatedProcessSpec spec() {
+        return spec;
+    }
+
+    // --- driven by the reader thread ---
+
+    void started(int hostPid) {
+        pid = hostPid;
+        startLatch.countDown();
+    }
+
+    void failed(LaunchException failure) {
+        launchFailure = failure;
+        startLatch.countDown();
+    }
+
+    void exited(int waitStatus, long userMicros, long systemMicros, long maxRssKib) {
+        this.userMicros = userMicros;
+        this.systemMicros = systemMicros;
+        this.maxRssKib = maxRssKib;
+        int signal = waitStatus & 0x7f;
+        ExitStatus status = signal == 0
+                ? ExitStatus.exited((waitStatus >> 8) & 0xff)
+                : ExitStatus.killed(signal, (waitStatus & 0x80) != 0);
+        exitStatus = status;
+        exitLatch.countDown();
+        notifier.execute(() -> onExit.complete(status));
+    }
+
+    void helperDied(String message) {
+        if (startLatch.getCount() > 0) {
+            failed(new LaunchException("native helper", "", null, null, message, null));
+        }
+        if (exitLatch.getCount() > 0) {
+            IsolationException failure = new IsolationException(message);
+            lost = failure;
+            exitLatch.countDown();
+            notifier.execute(() -> onExit.completeExceptionally(failure));
+        }
+    }
+
+    /** Waits until the helper reported STARTED or FAILED; throws the failure. */
+    void awaitStart() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                startLatch.await();
+                break;
+            } catch (InterruptedException e) {
+                // The launch is already under way and must end in a known state; finish waiting.
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        LaunchException failure = launchFailure;
+        if (failure != null) {
+            closeStreams();
+            throw failure;
+        }
+    }
+
+    // --- IsolatedProcess ---
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public ExitStatus waitFor() throws InterruptedException {
+        exitLatch.await();
+        return result();
+    }
+
+    @Override
+    public Optional<ExitStatus> waitFor(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        if (!exitLatch.await(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS)) {
+            return Optional.empty();
+        }
+        return Optional.of(result());
+    }
+
+    private ExitStatus result() {
+        IsolationException failure = lost;
+        if (failure != null) {
+            throw new IsolationException(failure.getMessage(), failure);
+        }
+        return exitStatus;
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return onExit;
+    }
+
+    @Override
+    public Optional<ExitStatus> exitStatus() {
+        return exitLatch.getCount() == 0 ? Optional.of(result()) : Optional.empty();
+    }
+
+    @Override
+    public boolean isAlive() {
+        return exitLatch.getCount() > 0;
+    }
+
+    @Override
+    public void kill(Signal signal) {
+        Objects.requireNonNull(signal, "signal");
+        if (isAlive()) {
+            helper.signal(id, signal.number());
+        }
+    }
+
+    /** CPU time and peak memory of the main process, known once it has exited. */
+    Optional<long[]> usage() {
+        return exitStatus == null ? Optional.empty() : Optional.of(new long[] {userMicros, systemMicros, maxRssKib});
+    }
+
+    @Override
+    public OutputStream stdin() {
+        return stdin;
+    }
+
+    @Override
+    public InputStream stdout() {
+        return stdout;
+    }
+
+    @Override
+    public InputStream stderr() {
+        return stderr;
+    }
+
+    @Override
+    public void close() {
+        if (isAlive()) {
+            helper.signal(id, SIGKILL);
+            boolean interrupted = false;
+            while (exitLatch.getCount() > 0) {
+                try {
+                    exitLatch.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeStreams();
+    }
+
+    private void closeStreams() {
+        try {
+            stdin.close();
+            stdout.close();
+            stderr.close();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IsolatedProcess[pid=" + pid + ", " + (isAlive() ? "running" : "ended " + exitStatus) + ", command=" + spec.command() + "]";
+    }
+}

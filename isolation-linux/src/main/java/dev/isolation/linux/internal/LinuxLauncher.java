@@ -1,0 +1,250 @@
+package dev.isolation.linux.internal;
+
+import com.sun.jna.LastErrorException;
+import dev.isolation.HostReport;
+import dev.isolation.IsolatedProcess;
+import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.Launcher;
+import dev.isolation.Mount;
+import dev.isolation.Namespace;
+import dev.isolation.Redirect;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Launches sandboxes through one long-lived native helper per JVM, started on first use and
+ * restarted if it dies. Thread-safe.
+ */
+final class LinuxLauncher implements Launcher {
+    private static final int STDIN = 0;
+
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final ExecutorService notifier = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "isolation-exit-notifier");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private HelperBinary binary;
+    private HelperConnection helper;
+
+    @Override
+    public IsolatedProcess launch(IsolatedProcessSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        byte[] payload = encode(spec);
+        Stdio stdio = Stdio.open(spec);
+        HelperConnection connection;
+        try {
+            connection = helper();
+        } catch (RuntimeException e) {
+            stdio.closeAll();
+            throw e;
+        }
+        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, connection, notifier,
+                stdio.stdin(), stdio.stdout(), stdio.stderr());
+        try {
+            connection.launch(process, payload, stdio.childEnds());
+        } catch (RuntimeException e) {
+            stdio.closeAll();
+            throw e;
+        } finally {
+            stdio.closeChildEnds();
+        }
+        process.awaitStart();
+        return process;
+    }
+
+    @Override
+    public HostReport probe() {
+        return HostProbe.run(this);
+    }
+
+    /** The running helper, started (again) when there is none. */
+    synchronized HelperConnection helper() {
+        if (helper == null || helper.isClosed()) {
+            if (binary == null) {
+                binary = HelperBinary.load();
+            }
+            helper = HelperConnection.start(binary);
+        }
+        return helper;
+    }
+
+    /** Stops the helper, killing every sandbox it runs; the next launch starts a new one. For tests. */
+    synchronized void stopHelper() {
+        if (helper != null) {
+            helper.close();
+            helper = null;
+        }
+    }
+
+    static long cloneFlags(Set<Namespace> namespaces) {
+        long flags = 0;
+        for (Namespace namespace : namespaces) {
+            flags |= switch (namespace) {
+                case USER -> Protocol.CLONE_NEWUSER;
+                case PID -> Protocol.CLONE_NEWPID;
+                case MOUNT -> Protocol.CLONE_NEWNS;
+                case NET -> Protocol.CLONE_NEWNET;
+                case UTS -> Protocol.CLONE_NEWUTS;
+                case IPC -> Protocol.CLONE_NEWIPC;
+                case CGROUP -> Protocol.CLONE_NEWCGROUP;
+                case TIME -> 0L; // unshared in the child, just before execve
+            };
+        }
+        return flags;
+    }
+
+    /** The namespaces actually created: an unprivileged caller always gets a user namespace. */
+    static Set<Namespace> namespacesFor(IsolatedProcessSpec spec) {
+        Set<Namespace> namespaces = spec.effectiveNamespaces();
+        if (LibC.geteuid() != 0 && !namespaces.contains(Namespace.USER)) {
+            java.util.EnumSet<Namespace> withUser = java.util.EnumSet.copyOf(namespaces);
+            withUser.add(Namespace.USER);
+            return withUser;
+        }
+        return namespaces;
+    }
+
+    static byte[] encode(IsolatedProcessSpec spec) {
+        Protocol.TlvWriter tlv = new Protocol.TlvWriter();
+        for (String argument : spec.command()) {
+            tlv.string(Protocol.TLV_ARG, argument);
+        }
+        for (Map.Entry<String, String> variable : spec.effectiveEnvironment().entrySet()) {
+            tlv.string(Protocol.TLV_ENV, variable.getKey() + "=" + variable.getValue());
+        }
+        tlv.string(Protocol.TLV_CWD, spec.workingDirectory().orElse("/"));
+        Set<Namespace> namespaces = namespacesFor(spec);
+        tlv.u64(Protocol.TLV_CLONE_FLAGS, cloneFlags(namespaces));
+        if (namespaces.contains(Namespace.TIME)) {
+            tlv.empty(Protocol.TLV_UNSHARE_TIME);
+        }
+        if (namespaces.contains(Namespace.USER)) {
+            encodeIdentity(spec, tlv);
+        }
+        spec.rootfs().ifPresent(root -> tlv.string(Protocol.TLV_ROOTFS, root.toString()));
+        if (spec.writableRoot()) {
+            tlv.empty(Protocol.TLV_ROOT_WRITABLE);
+        }
+        for (Mount mount : spec.mounts()) {
+            int kind = mount.kind() == Mount.Kind.BIND ? Protocol.MOUNT_BIND : Protocol.MOUNT_TMPFS;
+            int flags = mount.readOnly() ? Protocol.MOUNTF_READONLY : 0;
+            String source = mount.source().map(Object::toString).orElse("tmpfs");
+            tlv.mount(kind, flags, mount.sizeBytes().orElse(0), source, mount.destination());
+        }
+        spec.hostname().ifPresent(name -> tlv.string(Protocol.TLV_HOSTNAME, name));
+        return tlv.toByteArray();
+    }
+
+    private static void encodeIdentity(IsolatedProcessSpec spec, Protocol.TlvWriter tlv) {
+        IdMaps.Plan uids = IdMaps.uidPlan(spec);
+        IdMaps.Plan gids = IdMaps.gidPlan(spec);
+        tlv.string(Protocol.TLV_UID_MAP, uids.mapText());
+        tlv.string(Protocol.TLV_GID_MAP, gids.mapText());
+        uids.tool().ifPresent(tool -> tlv.string(Protocol.TLV_NEWUIDMAP, tool));
+        gids.tool().ifPresent(tool -> tlv.string(Protocol.TLV_NEWGIDMAP, tool));
+        if (gids.tool().isEmpty() && LibC.geteuid() != 0) {
+            // The kernel lets an unprivileged process write a gid_map only after denying setgroups.
+            tlv.empty(Protocol.TLV_SETGROUPS_DENY);
+        }
+        long callerUid = Integer.toUnsignedLong(LibC.geteuid());
+        long callerGid = Integer.toUnsignedLong(LibC.getegid());
+        long defaultUid = uids.defaultInsideId(callerUid);
+        long defaultGid = gids.defaultInsideId(callerGid);
+        long uid = spec.uid().isPresent() ? spec.uid().getAsInt() : defaultUid;
+        long gid = spec.gid().isPresent() ? spec.gid().getAsInt() : defaultGid;
+        boolean callerUidMapped = uids.mappings().stream().anyMatch(m -> m.containsOutside(callerUid) && m.inside() + (callerUid - m.outside()) == uid);
+        boolean callerGidMapped = gids.mappings().stream().anyMatch(m -> m.containsOutside(callerGid) && m.inside() + (callerGid - m.outside()) == gid);
+        if (!callerUidMapped || !callerGidMapped) {
+            tlv.ids(Protocol.TLV_RUN_AS, (int) uid, (int) gid);
+        }
+    }
+
+    /** The JVM's and the sandbox's ends of the three standard streams of one launch. */
+    private record Stdio(Fd[] parentEnds, int[] childEnds, boolean[] ownsChildEnd) {
+
+        static Stdio open(IsolatedProcessSpec spec) {
+            Stdio stdio = new Stdio(new Fd[3], new int[] {-1, -1, -1}, new boolean[3]);
+            try {
+                stdio.open(STDIN, spec.stdin(), "stdin");
+                stdio.open(1, spec.stdout(), "stdout");
+                stdio.open(2, spec.stderr(), "stderr");
+                return stdio;
+            } catch (RuntimeException e) {
+                stdio.closeAll();
+                throw e;
+            }
+        }
+
+        private void open(int stream, Redirect redirect, String name) {
+            switch (redirect.kind()) {
+                case PIPE -> {
+                    int[] pipe = new int[2];
+                    try {
+                        LibC.pipe2(pipe, LibC.O_CLOEXEC);
+                    } catch (LastErrorException e) {
+                        throw Failures.fromErrno("create " + name + " pipe", "", e.getErrorCode());
+                    }
+                    boolean input = stream == STDIN;
+                    parentEnds[stream] = new Fd(input ? pipe[1] : pipe[0]);
+                    childEnds[stream] = input ? pipe[0] : pipe[1];
+                    ownsChildEnd[stream] = true;
+                }
+                case INHERIT -> childEnds[stream] = stream;
+                case DISCARD -> openFile(stream, "/dev/null", LibC.O_RDWR, name);
+                case READ_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_RDONLY, name);
+                case WRITE_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, name);
+                case APPEND_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, name);
+            }
+        }
+
+        private void openFile(int stream, String path, int flags, String name) {
+            try {
+                childEnds[stream] = LibC.open(path, flags | LibC.O_CLOEXEC, 0644);
+                ownsChildEnd[stream] = true;
+            } catch (LastErrorException e) {
+                throw Failures.fromErrno("open " + name, path, e.getErrorCode());
+            }
+        }
+
+        OutputStream stdin() {
+            return parentEnds[0] == null ? OutputStream.nullOutputStream() : new FdOutputStream(parentEnds[0]);
+        }
+
+        InputStream stdout() {
+            return parentEnds[1] == null ? InputStream.nullInputStream() : new FdInputStream(parentEnds[1]);
+        }
+
+        InputStream stderr() {
+            return parentEnds[2] == null ? InputStream.nullInputStream() : new FdInputStream(parentEnds[2]);
+        }
+
+        void closeChildEnds() {
+            for (int i = 0; i < 3; i++) {
+                if (ownsChildEnd[i] && childEnds[i] >= 0) {
+                    try {
+                        LibC.close(childEnds[i]);
+                    } catch (LastErrorException ignored) {
+                        // released anyway
+                    }
+                    ownsChildEnd[i] = false;
+                }
+            }
+        }
+
+        void closeAll() {
+            closeChildEnds();
+            for (Fd fd : parentEnds) {
+                if (fd != null) {
+                    fd.close();
+                }
+            }
+        }
+    }
+}
