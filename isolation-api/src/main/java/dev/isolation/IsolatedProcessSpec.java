@@ -41,11 +41,7 @@ import org.immutables.value.Value;
  * <p>Immutable and thread-safe; one spec may be launched any number of times.
  */
 @Value.Immutable
-@Value.Style(
-        visibility = Value.Style.ImplementationVisibility.PACKAGE,
-        overshadowImplementation = true,
-        jdkOnly = true,
-        defaults = @Value.Immutable(copy = false))
+@SpecStyle
 public abstract class IsolatedProcessSpec {
 
     /** The namespaces a sandbox gets when the spec names none. */
