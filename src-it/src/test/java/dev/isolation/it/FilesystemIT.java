@@ -1,0 +1,111 @@
+package dev.isolation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.Mount;
+import dev.isolation.it.support.BusyboxRootfs;
+import dev.isolation.it.support.Run;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The root filesystem entered with pivot_root, the host-root default, and extra mounts. */
+class FilesystemIT {
+    private Path rootfs;
+    private Path hostDir;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        rootfs = BusyboxRootfs.create();
+        hostDir = Files.createTempDirectory("isolation-it-host-");
+        Files.setPosixFilePermissions(hostDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.writeString(hostDir.resolve("from-host"), "hello from the host\n");
+    }
+
+    @AfterEach
+    void tearDown() {
+        BusyboxRootfs.delete(rootfs);
+        BusyboxRootfs.delete(hostDir);
+    }
+
+    private IsolatedProcessSpec.Builder inBusybox(String script) {
+        return IsolatedProcessSpec.builder().command("/bin/sh", "-c", script).rootfs(rootfs);
+    }
+
+    @Test
+    void busyboxRootIsEnteredAndTheHostsFilesAreInvisible() {
+        Run run = Run.of(inBusybox("ls /; cat /etc/marker; ls /etc; test -e /usr && echo host-usr-visible; "
+                + "cat /proc/self/mountinfo | wc -l; cat /proc/1/mountinfo").build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        List<String> lines = List.of(run.stdout().split("\n"));
+        assertThat(lines.subList(0, 6)).containsExactly("bin", "dev", "etc", "proc", "sys", "tmp");
+        assertThat(run.stdout()).contains("busybox-rootfs").doesNotContain("host-usr-visible");
+        // root, /proc, /dev and its nodes, /dev/pts, /dev/shm: nothing of the host's mount table
+        int mountCount = Integer.parseInt(lines.get(8).trim());
+        assertThat(mountCount).isLessThan(14);
+        assertThat(run.stdout()).doesNotContain(" /oldroot").doesNotContain(" /newroot");
+    }
+
+    @Test
+    void rootIsReadOnlyUnlessAskedWritable() throws IOException {
+        Run readOnly = Run.of(inBusybox("touch /etc/new 2>&1; echo status=$?").build());
+        assertThat(readOnly.stdout()).contains("Read-only file system").contains("status=1");
+        assertThat(rootfs.resolve("etc/new")).doesNotExist();
+
+        Run writable = Run.of(inBusybox("echo written > /etc/new && echo ok").writableRoot(true).build());
+        assertThat(writable.stdout()).as(writable.toString()).isEqualTo("ok\n");
+        assertThat(Files.readString(rootfs.resolve("etc/new"))).isEqualTo("written\n");
+    }
+
+    @Test
+    void devHoldsAMinimalSetOfNodes() {
+        Run run = Run.of(inBusybox("ls /dev; echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c").build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).contains("null\n", "zero\n", "full\n", "random\n", "urandom\n", "tty\n", "pts\n", "shm\n", "ptmx\n")
+                .contains("null-ok\n").contains("4\n").doesNotContain("sda").doesNotContain("kmsg");
+    }
+
+    @Test
+    void bindMountsAndTmpfsAreAppliedInOrder() throws IOException {
+        Run run = Run.of(inBusybox("cat /data/from-host; touch /data/x 2>/dev/null || echo data-read-only; "
+                + "echo out > /out/result; echo scratch > /scratch/f && cat /scratch/f")
+                .addMounts(Mount.bindReadOnly(hostDir, "/data"), Mount.bind(hostDir, "/out"), Mount.tmpfs("/scratch", 1 << 20))
+                .writableRoot(true).build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).isEqualTo("hello from the host\ndata-read-only\nscratch\n");
+        assertThat(Files.readString(hostDir.resolve("result"))).isEqualTo("out\n");
+        assertThat(hostDir.resolve("x")).doesNotExist();
+    }
+
+    @Test
+    void withoutARootfsTheHostRootIsReadOnlyWithAPrivateTmp() throws IOException {
+        Path marker = Files.createTempFile("isolation-it-host-tmp-", ".marker");
+        try {
+            Run run = Run.of(IsolatedProcessSpec.builder().command("/bin/sh", "-c",
+                    "ls -A /tmp | wc -l; echo hi > /tmp/mine && cat /tmp/mine; touch /usr/x 2>/dev/null || echo usr-read-only; "
+                            + "test -x /bin/sh && echo host-root; ls /dev | wc -l").build());
+            assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+            List<String> lines = List.of(run.stdout().split("\n"));
+            assertThat(lines.get(0).trim()).isEqualTo("0");
+            assertThat(lines.subList(1, 4)).containsExactly("hi", "usr-read-only", "host-root");
+            assertThat(Integer.parseInt(lines.get(4).trim())).isLessThan(20);
+            assertThat(Path.of("/tmp/mine")).doesNotExist();
+        } finally {
+            Files.deleteIfExists(marker);
+        }
+    }
+
+    @Test
+    void workingDirectoryAndEnvironmentAreAsGiven() {
+        Run run = Run.of(inBusybox("pwd; env | sort").workingDirectory("/etc").putEnvironment("GREETING", "hi").build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).startsWith("/etc\n").contains("GREETING=hi\n").contains("PATH=" + IsolatedProcessSpec.DEFAULT_PATH)
+                .doesNotContain("HOME=").doesNotContain("JAVA_HOME");
+    }
+}

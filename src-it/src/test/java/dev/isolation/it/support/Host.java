@@ -1,0 +1,85 @@
+package dev.isolation.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Facts about the host the tests run on, read from /proc. */
+public final class Host {
+    private Host() {
+    }
+
+    /** The effective uid of this JVM. */
+    public static int uid() {
+        return statusField("Uid:", 1);
+    }
+
+    /** The effective gid of this JVM. */
+    public static int gid() {
+        return statusField("Gid:", 1);
+    }
+
+    public static boolean isRoot() {
+        return uid() == 0;
+    }
+
+    private static int statusField(String key, int index) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key)) {
+                    return Integer.parseInt(line.substring(key.length()).trim().split("\\s+")[index]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException(key + " missing from /proc/self/status");
+    }
+
+    /** How many file descriptors this JVM has open. */
+    public static int openFds() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** This JVM's mount table, as lines. */
+    public static List<String> mounts() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Processes below this JVM's children: sandboxes (the children of the native helper) and
+     * anything they left. The helper itself, a direct child, is not counted.
+     */
+    public static List<ProcessHandle> grandchildren() {
+        return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).toList();
+    }
+
+    /** The host's hostname, as the kernel has it for this JVM's UTS namespace. */
+    public static String hostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The id of a namespace of this JVM, e.g. {@code net:[4026531992]}. */
+    public static String namespace(String type) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/" + type)).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
