@@ -8,6 +8,7 @@ import dev.isolation.Namespace;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -24,16 +25,20 @@ public final class MiniContainerExample {
     }
 
     static int run(PrintStream out) throws IOException, InterruptedException {
-        Path rootfs = BusyboxRootfs.create();
+        // Without busybox-static installed, the host's root (read-only) stands in for the image.
+        Path rootfs = Files.isExecutable(BusyboxRootfs.BUSYBOX) ? BusyboxRootfs.create() : null;
         try {
-            IsolatedProcessSpec spec = IsolatedProcessSpec.builder()
+            IsolatedProcessSpec.Builder spec = IsolatedProcessSpec.builder()
                     .command("/bin/sh", "-c", "echo \"inside: I am PID $$ on $(hostname)\"; sleep 5 & sleep 0.1; ps -o pid,user,comm; ls /; cat /proc/net/dev | tail -n +3")
                     .addNamespaces(Namespace.USER, Namespace.PID, Namespace.MOUNT, Namespace.UTS, Namespace.IPC, Namespace.NET)
-                    .rootfs(rootfs)
-                    .hostname("mini-container")
-                    .build();
-            try (IsolatedProcess container = Isolation.launcher().launch(spec)) {
-                out.println("host: the container runs as host pid " + container.pid() + ", root " + rootfs);
+                    .hostname("mini-container");
+            if (rootfs != null) {
+                spec.rootfs(rootfs);
+            } else {
+                out.println("host: /bin/busybox is missing (apt-get install busybox-static), so the root is the host's, read-only");
+            }
+            try (IsolatedProcess container = Isolation.launcher().launch(spec.build())) {
+                out.println("host: the container runs as host pid " + container.pid() + ", root " + (rootfs == null ? "/" : rootfs));
                 out.print(new String(container.stdout().readAllBytes(), StandardCharsets.UTF_8));
                 String errors = new String(container.stderr().readAllBytes(), StandardCharsets.UTF_8);
                 if (!errors.isEmpty()) {
