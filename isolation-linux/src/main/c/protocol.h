@@ -42,7 +42,7 @@ enum {
     /* payload: int32 errno, then step (NUL-terminated), then path (NUL-terminated, may be "").
      * Sent instead of STARTED; by then every process of that launch is reaped and nothing of it
      * remains. Step names are short and stable: "clone", "write uid_map", "pivot_root",
-     * "mount /proc", "execve", ... */
+     * "mount proc", "execve", ... */
     ISO_MSG_FAILED = 102,
     /* payload: struct iso_exit. Sent once, after STARTED, when the main process was reaped. */
     ISO_MSG_EXITED = 103,

@@ -34,6 +34,9 @@ final class Failures {
                 return new UnsupportedHostException(step, path, errno, name, text, remedy);
             }
         }
+        if (step.equals("unshare time namespace") && (errno == Errno.EINVAL || errno == Errno.ENOSYS)) {
+            return new UnsupportedHostException(step, path, errno, name, text, "This kernel has no time namespaces; they need Linux 5.6");
+        }
         if (step.equals("mount proc") && errno == Errno.EPERM) {
             return new UnsupportedHostException(step, path, errno, name, text,
                     "The kernel refuses a new /proc when the host's /proc has parts hidden by over-mounts, as inside an "
@@ -53,9 +56,6 @@ final class Failures {
         boolean user = spec.effectiveNamespaces().contains(Namespace.USER) || LibC.geteuid() != 0;
         if (errno == Errno.ENOSPC) {
             return "A namespace limit is reached (/proc/sys/user/max_*_namespaces); raise it, e.g. sysctl -w user.max_user_namespaces=65536";
-        }
-        if (errno == Errno.EINVAL && spec.effectiveNamespaces().contains(Namespace.TIME)) {
-            return "This kernel lacks a namespace the spec asks for; time namespaces need Linux 5.6";
         }
         if (errno != Errno.EPERM || !user) {
             return null;

@@ -1,0 +1,675 @@
+/*
+ * Child side of a launch, from clone() to execve(). Runs in a copy of the helper's memory, in
+ * the new namespaces. Any failure is reported to the helper as one struct exec_status on the
+ * status pipe, followed by _exit(127); a successful execve closes the pipe (CLOEXEC) instead.
+ *
+ * The child came from a raw clone(), so glibc's idea of the current thread is stale: only
+ * plain syscalls and simple libc functions are used here (no abort/raise/assert, no stdio
+ * streams), and credential changes go through syscall() to bypass glibc's setxid machinery.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "isolation.h"
+
+#define STAGING "/tmp"     /* host directory that gets the staging tmpfs */
+#define NEWROOT "/newroot" /* paths below are valid after the first pivot */
+#define OLDROOT "/oldroot"
+#define LONG_PATH 4200     /* room for a prefix plus a PATH_MAX path */
+
+static int status_fd = -1;
+
+/* Reports a failed step to the helper and ends the child. */
+static _Noreturn void fail(int err, const char *step, const char *path)
+{
+    struct exec_status st;
+    memset(&st, 0, sizeof st);
+    set_status(&st, err, step, path);
+    write_all(status_fd, &st, sizeof st);
+    _exit(127);
+}
+
+static _Noreturn void fail2(int err, const char *step, const char *a, const char *sep,
+                            const char *b)
+{
+    char path[LONG_PATH];
+    snprintf(path, sizeof path, "%s%s%s", a, sep, b);
+    fail(err, step, path);
+}
+
+/* prefix + path into buf (a LONG_PATH buffer); too long => fail with ENAMETOOLONG. */
+static char *join(char *buf, const char *prefix, const char *path, const char *step)
+{
+    if ((size_t)snprintf(buf, LONG_PATH, "%s%s", prefix, path) >= LONG_PATH)
+        fail(ENAMETOOLONG, step, path);
+    return buf;
+}
+
+/* ---- signals, stdio, helper liveness ---------------------------------------------------- */
+
+static void reset_signals(void)
+{
+    /* The helper reset every disposition at start and then ignored only these; handlers are
+     * reset by execve anyway, so restoring these gives the sandbox all-default dispositions. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < helper_ignored_signal_count; i++)
+        sigaction(helper_ignored_signals[i], &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void setup_stdio(const int stdio[3])
+{
+    int fds[3] = {stdio[0], stdio[1], stdio[2]};
+    /* the helper keeps 0-2 open, so received fds are >= 3; if one were not, dup2 in order
+     * could clobber another: move all of them above 2 first */
+    if (fds[0] < 3 || fds[1] < 3 || fds[2] < 3) {
+        for (int i = 0; i < 3; i++) {
+            fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            if (fds[i] < 0)
+                fail(errno, "set up stdio", "");
+        }
+    }
+    for (int i = 0; i < 3; i++) /* dup2 clears CLOEXEC on 0-2; the originals stay CLOEXEC */
+        if (dup2(fds[i], i) < 0)
+            fail(errno, "set up stdio", "");
+}
+
+/*
+ * PDEATHSIG is cleared when the effective ids change. After re-arming it, make sure the helper
+ * did not die in between: it holds the sync pipe's write end open until the exec outcome is
+ * known, so a hang-up there means it is gone.
+ */
+static void rearm_pdeathsig(int sync_read)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        fail(errno, "set parent death signal", "");
+    struct pollfd p = {.fd = sync_read, .events = POLLIN};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+        _exit(1);
+}
+
+/* ---- mount helpers ---------------------------------------------------------------------- */
+
+/* Remounts the mount at `path` read-only, keeping the flags that a user namespace may not
+ * clear (nosuid, nodev, ...), as statvfs reports them. */
+static int remount_readonly(const char *path)
+{
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0)
+        return -1;
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    if (sv.f_flag & ST_NOSUID)
+        flags |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        flags |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME)
+        flags |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME)
+        flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME)
+        flags |= MS_RELATIME;
+    return mount(NULL, path, NULL, flags, NULL);
+}
+
+/* Reads a whole (proc) file into a NUL-terminated malloc'd buffer; NULL with errno. */
+static char *read_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t len = 0, cap = 16384;
+    char *buf = malloc(cap); /* malloc sets ENOMEM */
+    while (buf) {
+        if (cap - len < 2) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n > 0) {
+            len += (size_t)n;
+        } else if (n == 0) {
+            buf[len] = '\0';
+            break;
+        } else if (errno != EINTR) {
+            int saved = errno;
+            free(buf);
+            buf = NULL;
+            errno = saved;
+        }
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return buf;
+}
+
+/* mountinfo escapes blanks, newlines and backslashes in paths as \ooo (octal). */
+static void unescape_octal(char *s)
+{
+    char *out = s;
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+            s[3] >= '0' && s[3] <= '7') {
+            *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+            s += 3;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
+
+/* Without mount_setattr: remount every mount at or below `path` read-only, as listed in our
+ * mountinfo. Runs before the final pivot, so the host's /proc is at /oldroot/proc. */
+static int remount_tree_readonly(const char *path)
+{
+    char *info = read_file(OLDROOT "/proc/self/mountinfo");
+    if (!info)
+        return -1;
+    size_t plen = strlen(path);
+    int rc = 0;
+    for (char *line = info, *next; line && *line && rc == 0; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ...": the fifth field */
+        char *mp = line;
+        for (int i = 0; i < 4 && mp; i++)
+            if ((mp = strchr(mp, ' ')) != NULL)
+                mp++;
+        char *end = mp ? strchr(mp, ' ') : NULL;
+        if (!end)
+            continue;
+        *end = '\0';
+        unescape_octal(mp);
+        if (strncmp(mp, path, plen) == 0 && (mp[plen] == '\0' || mp[plen] == '/'))
+            rc = remount_readonly(mp);
+    }
+    free(info);
+    return rc;
+}
+
+/* Read-only with mount_setattr (recursive if asked), else by remounting (kernels < 5.12). */
+static int make_readonly(const char *path, bool recursive)
+{
+    struct iso_mount_attr attr = {.attr_set = ISO_MOUNT_ATTR_RDONLY};
+    if (iso_mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -1;
+    return recursive ? remount_tree_readonly(path) : remount_readonly(path);
+}
+
+/* mkdir that accepts an existing path (EEXIST wins over EROFS in the kernel). */
+static int ensure_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return -1;
+}
+
+/* mkdir -p of every parent of `path` (not of path itself). */
+static int ensure_parents(char *path)
+{
+    for (char *slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        int rc = ensure_dir(path);
+        *slash = '/';
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Creates a missing mount point: a directory, or an empty file to bind a file on. */
+static int make_mount_point(char *path, bool directory)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 0;
+    if (errno != ENOENT || ensure_parents(path) < 0)
+        return -1;
+    if (directory)
+        return ensure_dir(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* A sandbox path: absolute and without ".." components (which could climb out of /newroot). */
+static bool valid_dest(const char *dest)
+{
+    if (dest[0] != '/')
+        return false;
+    for (const char *p = dest; (p = strstr(p, "..")) != NULL; p += 2) {
+        bool starts = p[-1] == '/';
+        bool ends = p[2] == '/' || p[2] == '\0';
+        if (starts && ends)
+            return false;
+    }
+    return true;
+}
+
+static bool no_open_tree; /* kernel < 5.2 */
+
+/*
+ * Pins a host path (root or bind source) before the first pivot, while host paths resolve
+ * normally, so that absolute symlinks on the way are followed in the host's root: a detached
+ * recursive clone of the mount tree there (open_tree), or an O_PATH fd on old kernels.
+ */
+static int pin_host_path(const char *host_path)
+{
+    if (!no_open_tree) {
+        int fd = iso_open_tree(AT_FDCWD, host_path,
+                               ISO_OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+        if (fd >= 0 || errno != ENOSYS)
+            return fd;
+        no_open_tree = true;
+    }
+    return open(host_path, O_PATH | O_CLOEXEC);
+}
+
+/* Mounts a pinned host path on target (recursively) and closes the pin. */
+static int attach_host_path(int pin, const char *target)
+{
+    int rc;
+    if (!no_open_tree) {
+        rc = iso_move_mount(pin, "", AT_FDCWD, target, ISO_MOVE_MOUNT_F_EMPTY_PATH);
+    } else {
+        /* the host's /proc is still reachable at /oldroot/proc */
+        char source[64];
+        snprintf(source, sizeof source, OLDROOT "/proc/self/fd/%d", pin);
+        rc = mount(source, target, NULL, MS_BIND | MS_REC, NULL);
+    }
+    int saved = errno;
+    close(pin);
+    errno = saved;
+    return rc;
+}
+
+static void bind_dev_node(const char *name)
+{
+    char target[64], source[64], step[64];
+    snprintf(target, sizeof target, NEWROOT "/dev/%s", name);
+    snprintf(source, sizeof source, OLDROOT "/dev/%s", name);
+    snprintf(step, sizeof step, "bind /dev/%s", name);
+    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+    if (fd < 0)
+        fail(errno, step, target + strlen(NEWROOT));
+    close(fd);
+    if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+        fail(errno, step, target + strlen(NEWROOT));
+}
+
+static void make_symlink(const char *target, const char *link)
+{
+    if (symlink(target, link) < 0)
+        fail(errno, "create symlink", link + strlen(NEWROOT));
+}
+
+static void setup_dev(void)
+{
+    if (ensure_dir(NEWROOT "/dev") < 0)
+        fail(errno, "create mount point", "/dev");
+    if (mount("tmpfs", NEWROOT "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+        fail(errno, "mount /dev", "/dev");
+    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+        bind_dev_node(nodes[i]);
+
+    /* a private devpts; no gid= option, since gid 5 may be unmapped in a user namespace */
+    if (mkdir(NEWROOT "/dev/pts", 0755) < 0)
+        fail(errno, "mount /dev/pts", "/dev/pts");
+    if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620") < 0)
+        fail(errno, "mount /dev/pts", "/dev/pts");
+    make_symlink("pts/ptmx", NEWROOT "/dev/ptmx");
+
+    if (mkdir(NEWROOT "/dev/shm", 0755) < 0)
+        fail(errno, "mount /dev/shm", "/dev/shm");
+    if (mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+        fail(errno, "mount /dev/shm", "/dev/shm");
+
+    make_symlink("/proc/self/fd", NEWROOT "/dev/fd");
+    make_symlink("/proc/self/fd/0", NEWROOT "/dev/stdin");
+    make_symlink("/proc/self/fd/1", NEWROOT "/dev/stdout");
+    make_symlink("/proc/self/fd/2", NEWROOT "/dev/stderr");
+}
+
+/* One MOUNT TLV; `pin` is the pinned source of a bind mount. */
+static void setup_mount(const struct mount_spec *m, int pin)
+{
+    char target[LONG_PATH];
+    const char *step = m->kind == ISO_MOUNT_BIND ? "bind mount" : "mount tmpfs";
+    join(target, NEWROOT, m->dest, step);
+
+    if (m->kind == ISO_MOUNT_BIND) {
+        struct stat st;
+        if (fstat(pin, &st) < 0)
+            fail2(errno, step, m->source, " on ", m->dest);
+        if (make_mount_point(target, S_ISDIR(st.st_mode)) < 0)
+            fail(errno, "create mount point", m->dest);
+        if (attach_host_path(pin, target) < 0)
+            fail2(errno, step, m->source, " on ", m->dest);
+        if ((m->flags & ISO_MOUNTF_READONLY) && make_readonly(target, true) < 0)
+            fail(errno, "make bind read-only", m->dest);
+    } else {
+        if (make_mount_point(target, true) < 0)
+            fail(errno, "create mount point", m->dest);
+        char options[64] = "";
+        if (m->size > 0)
+            snprintf(options, sizeof options, "size=%llu", (unsigned long long)m->size);
+        if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+            fail(errno, step, m->dest);
+        if ((m->flags & ISO_MOUNTF_READONLY) && make_readonly(target, false) < 0)
+            fail(errno, "make tmpfs read-only", m->dest);
+    }
+}
+
+/*
+ * Builds the sandbox's root in its own mount namespace. A tmpfs is first pivoted in as a
+ * staging root, with the host root at /oldroot and the future root at /newroot; everything is
+ * assembled under /newroot, which is pivoted in; then the staging root and the host are
+ * detached entirely.
+ */
+static void setup_root(const struct launch_spec *s, uint64_t flags)
+{
+    const char *root_name = s->rootfs ? s->rootfs : "/";
+
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        fail(errno, "make mounts private", "/");
+
+    /* Host paths are resolved now, in the host's root; they are attached later. */
+    if (root_name[0] != '/')
+        fail(EINVAL, "bind root", root_name);
+    int root_pin = pin_host_path(root_name);
+    struct stat root_st;
+    if (root_pin < 0 || fstat(root_pin, &root_st) < 0)
+        fail(errno, "bind root", root_name);
+    if (!S_ISDIR(root_st.st_mode)) /* else a vague EINVAL from move_mount */
+        fail(ENOTDIR, "bind root", root_name);
+    int *pins = NULL;
+    if (s->mount_count > 0 && !(pins = malloc(s->mount_count * sizeof *pins)))
+        fail(ENOMEM, "bind mount", "");
+    for (size_t i = 0; i < s->mount_count; i++) {
+        const struct mount_spec *m = &s->mounts[i];
+        const char *step = m->kind == ISO_MOUNT_BIND ? "bind mount" : "mount tmpfs";
+        if (!valid_dest(m->dest))
+            fail(EINVAL, step, m->dest);
+        pins[i] = -1;
+        if (m->kind == ISO_MOUNT_BIND) {
+            if (m->source[0] != '/')
+                fail2(EINVAL, step, m->source, " on ", m->dest);
+            if ((pins[i] = pin_host_path(m->source)) < 0)
+                fail2(errno, step, m->source, " on ", m->dest);
+        }
+    }
+
+    if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        fail(errno, "mount staging tmpfs", STAGING);
+    if (mkdir(STAGING NEWROOT, 0755) < 0 || mkdir(STAGING OLDROOT, 0755) < 0)
+        fail(errno, "mount staging tmpfs", STAGING);
+    if (chdir(STAGING) < 0)
+        fail(errno, "pivot_root", STAGING);
+    if (syscall(SYS_pivot_root, ".", OLDROOT + 1) < 0)
+        fail(errno, "pivot_root", STAGING);
+    if (chdir("/") < 0)
+        fail(errno, "pivot_root", STAGING);
+
+    /* the root; the host root is always read-only */
+    if (attach_host_path(root_pin, NEWROOT) < 0)
+        fail(errno, "bind root", root_name);
+    if ((!s->root_writable || !s->rootfs) && make_readonly(NEWROOT, true) < 0)
+        fail(errno, "make root read-only", root_name);
+
+    if (ensure_dir(NEWROOT "/proc") < 0)
+        fail(errno, "create mount point", "/proc");
+    if (flags & CLONE_NEWPID) {
+        if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            fail(errno, "mount proc", "/proc");
+    } else if (mount(OLDROOT "/proc", NEWROOT "/proc", NULL, MS_BIND | MS_REC, NULL) < 0) {
+        fail(errno, "mount proc", "/proc");
+    }
+
+    setup_dev();
+
+    if (!s->rootfs) {
+        if (mount("tmpfs", NEWROOT "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+            fail(errno, "mount /tmp", "/tmp");
+    }
+
+    for (size_t i = 0; i < s->mount_count; i++)
+        setup_mount(&s->mounts[i], pins[i]);
+    free(pins);
+
+    if (chdir(NEWROOT) < 0)
+        fail(errno, "pivot_root", root_name);
+    /* new root and put_old in one place: the staging root ends up stacked on the new one... */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        fail(errno, "pivot_root", root_name);
+    /* ...and is detached from there together with the host's tree still hanging at /oldroot.
+     * One detach instead of two (old root, then staging): each lazy umount waits for an RCU
+     * grace period, which is a good part of the set-up time. */
+    if (umount2(".", MNT_DETACH) < 0)
+        fail(errno, "detach staging root", "/");
+    if (chdir("/") < 0)
+        fail(errno, "pivot_root", root_name);
+}
+
+/* ---- the rest of the set-up ------------------------------------------------------------- */
+
+static void bring_up_lo(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail(errno, "bring up lo", "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        fail(errno, "bring up lo", "lo");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        fail(errno, "bring up lo", "lo");
+    close(fd);
+}
+
+/* Whether setgroups(2) is denied in this user namespace ("deny" in /proc/self/setgroups). */
+static bool setgroups_denied(void)
+{
+    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[8] = "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n >= 4 && strncmp(buf, "deny", 4) == 0;
+}
+
+static void run_as(const struct launch_spec *s, uint64_t flags, int sync_read)
+{
+    /* in a user namespace made with setgroups denied, setgroups() can only fail */
+    bool skip_groups = (flags & CLONE_NEWUSER) && s->setgroups_deny;
+    if (!skip_groups && syscall(SYS_setgroups, 0, NULL) < 0) {
+        if (!(errno == EPERM && setgroups_denied()))
+            fail(errno, "setgroups", "");
+    }
+    if (syscall(SYS_setresgid, s->run_gid, s->run_gid, s->run_gid) < 0)
+        fail(errno, "setresgid", "");
+    if (syscall(SYS_setresuid, s->run_uid, s->run_uid, s->run_uid) < 0)
+        fail(errno, "setresuid", "");
+    rearm_pdeathsig(sync_read);
+}
+
+static const char *env_value(char *const envp[], const char *name)
+{
+    size_t len = strlen(name);
+    for (; *envp; envp++)
+        if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+            return *envp + len + 1;
+    return NULL;
+}
+
+/* execve, searching PATH (from the sandbox's environment) like execvp when there's no '/'. */
+static _Noreturn void exec_command(const struct launch_spec *s)
+{
+    const char *cmd = s->argv[0];
+    /* every fd above stderr closes at exec; ours are CLOEXEC already, so ignore errors */
+    iso_close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+
+    if (cmd[0] == '\0')
+        fail(ENOENT, "execve", cmd);
+    if (strchr(cmd, '/')) {
+        execve(cmd, s->argv, s->envp);
+        fail(errno, "execve", cmd);
+    }
+
+    const char *search = env_value(s->envp, "PATH");
+    if (!search)
+        search = "/usr/local/bin:/usr/bin:/bin";
+    size_t cmdlen = strlen(cmd);
+    int err = ENOENT;
+    char denied[LONG_PATH] = "";
+    char candidate[LONG_PATH];
+    for (const char *p = search;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dirlen = (size_t)(end - p);
+        if (dirlen == 0) { /* an empty entry means the current directory */
+            p = ".";
+            dirlen = 1;
+        }
+        if (dirlen + 1 + cmdlen < sizeof candidate) {
+            memcpy(candidate, p, dirlen);
+            candidate[dirlen] = '/';
+            memcpy(candidate + dirlen + 1, cmd, cmdlen + 1);
+            execve(candidate, s->argv, s->envp);
+            switch (errno) {
+            case EACCES: /* remember, but a later entry may still work */
+                err = EACCES;
+                if (!denied[0])
+                    memcpy(denied, candidate, dirlen + 1 + cmdlen + 1);
+                break;
+            case ENOENT:
+            case ENOTDIR:
+            case ESTALE:
+            case ENODEV:
+            case ETIMEDOUT:
+                break;
+            default:
+                fail(errno, "execve", candidate);
+            }
+        }
+        if (*end == '\0')
+            break;
+        p = end;
+    }
+    fail(err, "execve", err == EACCES ? denied : cmd);
+}
+
+_Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_plan *plan,
+                            const struct sandbox_fds *fds)
+{
+    const uint64_t flags = plan->clone_flags | plan->unshare_flags;
+    status_fd = fds->status_write;
+    close(fds->status_read);
+    close(fds->sync_write); /* else the sync read below could never see EOF */
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        fail(errno, "set parent death signal", "");
+    reset_signals();
+
+    /* wait until the helper has set up cgroups and id maps; EOF: it gave up on us */
+    char go;
+    ssize_t n;
+    do
+        n = read(fds->sync_read, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(1);
+
+    /* The rest of the namespaces asked for (see launch_start), created while the child still
+     * has every capability in a new user namespace, whatever the maps say. Failures keep the
+     * step name "clone": for the JVM they are the same failure (ENOSPC, EPERM, ...). */
+    if (plan->unshare_flags && unshare((int)plan->unshare_flags) < 0)
+        fail(errno, "clone", "");
+
+    /* maps are written now: take a mapped identity if ours is not (see sandbox_plan), and
+     * drop the helper's supplementary groups with it when setgroups is still allowed */
+    if ((plan->switch_uid || plan->switch_gid) && !s->setgroups_deny &&
+        syscall(SYS_setgroups, 0, NULL) < 0)
+        fail(errno, "setgroups", "");
+    if (plan->switch_gid && syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0)
+        fail(errno, "setresgid", "");
+    if (plan->switch_uid) {
+        if (syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0)
+            fail(errno, "setresuid", "");
+        rearm_pdeathsig(fds->sync_read);
+    }
+
+    setup_stdio(fds->stdio);
+    close(fds->control);
+
+    if (setsid() < 0)
+        fail(errno, "setsid", "");
+
+    if (flags & CLONE_NEWNS)
+        setup_root(s, flags);
+
+    if (s->hostname) {
+        /* never rename the host: only in a UTS namespace of our own */
+        if (!(flags & CLONE_NEWUTS))
+            fail(EINVAL, "sethostname", s->hostname);
+        if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+            fail(errno, "sethostname", s->hostname);
+    }
+
+    if (flags & CLONE_NEWNET)
+        bring_up_lo();
+
+    /* takes effect for the process at execve (time_for_children becomes its time ns) */
+    if (s->unshare_time && unshare(CLONE_NEWTIME) < 0)
+        fail(errno, "unshare time namespace", "");
+
+    const char *cwd = s->cwd ? s->cwd : "/";
+    if (chdir(cwd) < 0)
+        fail(errno, "chdir", cwd);
+
+    if (s->has_run_as)
+        run_as(s, flags, fds->sync_read);
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail(errno, "no_new_privs", "");
+
+    exec_command(s);
+}

@@ -1,0 +1,283 @@
+/*
+ * LAUNCH payload parsing. The payload is a sequence of TLV records (see protocol.h). Parsing
+ * runs twice over it: the first pass validates everything and counts, the second copies into
+ * a single arena, so a spec is one allocation and one free.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "isolation.h"
+
+#define ALLOWED_CLONE_FLAGS                                                                  \
+    ((uint64_t)(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |  \
+                CLONE_NEWIPC | CLONE_NEWCGROUP))
+
+/* MOUNT value: uint32 kind, uint32 flags, uint64 size, then "source\0dest\0". */
+#define MOUNT_FIXED_LEN 16u
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+struct counts {
+    size_t args, envs, mounts, cgroups, chars;
+};
+
+/* Copies a wire string (not NUL-terminated) into the arena's character area. */
+static char *copy_string(char **cursor, const uint8_t *v, uint32_t len)
+{
+    char *s = *cursor;
+    memcpy(s, v, len);
+    s[len] = '\0';
+    *cursor += (size_t)len + 1;
+    return s;
+}
+
+/*
+ * One pass over the TLVs. With out == NULL: validate and count into *c. With out != NULL
+ * (second pass, payload already validated): fill *out, taking strings from *chars.
+ */
+static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_spec *out,
+                char **chars, const char **why)
+{
+    uint32_t seen = 0; /* single-valued tags already met */
+    size_t nargs = 0, nenvs = 0, nmounts = 0, ncgroups = 0;
+
+    for (size_t off = 0; off < len;) {
+        if (len - off < sizeof(struct iso_tlv_header)) {
+            *why = "truncated TLV header";
+            return -1;
+        }
+        struct iso_tlv_header h;
+        memcpy(&h, buf + off, sizeof h);
+        off += sizeof h;
+        if (h.length > len - off) {
+            *why = "TLV length exceeds the payload";
+            return -1;
+        }
+        const uint8_t *v = buf + off;
+        const uint32_t n = h.length;
+        off += n;
+
+        bool single = h.tag != ISO_TLV_ARG && h.tag != ISO_TLV_ENV && h.tag != ISO_TLV_MOUNT &&
+                      h.tag != ISO_TLV_CGROUP_PROCS;
+        if (single && h.tag < 32) {
+            if (seen & (1u << h.tag)) {
+                *why = "repeated single-valued TLV";
+                return -1;
+            }
+            seen |= 1u << h.tag;
+        }
+
+        bool is_string = false; /* value must be a string without NUL bytes */
+        const char **string_slot = NULL;
+        switch (h.tag) {
+        case ISO_TLV_ARG:
+            is_string = true;
+            if (out)
+                out->argv[nargs] = copy_string(chars, v, n);
+            nargs++;
+            break;
+        case ISO_TLV_ENV:
+            is_string = true;
+            if (out)
+                out->envp[nenvs] = copy_string(chars, v, n);
+            nenvs++;
+            break;
+        case ISO_TLV_CGROUP_PROCS:
+            is_string = true;
+            if (out)
+                out->cgroup_procs[ncgroups] = copy_string(chars, v, n);
+            ncgroups++;
+            break;
+        case ISO_TLV_CWD:
+            is_string = true;
+            string_slot = out ? &out->cwd : NULL;
+            break;
+        case ISO_TLV_UID_MAP:
+            is_string = true;
+            string_slot = out ? &out->uid_map : NULL;
+            break;
+        case ISO_TLV_GID_MAP:
+            is_string = true;
+            string_slot = out ? &out->gid_map : NULL;
+            break;
+        case ISO_TLV_NEWUIDMAP:
+            is_string = true;
+            string_slot = out ? &out->newuidmap : NULL;
+            break;
+        case ISO_TLV_NEWGIDMAP:
+            is_string = true;
+            string_slot = out ? &out->newgidmap : NULL;
+            break;
+        case ISO_TLV_ROOTFS:
+            is_string = true;
+            string_slot = out ? &out->rootfs : NULL;
+            break;
+        case ISO_TLV_HOSTNAME:
+            is_string = true;
+            string_slot = out ? &out->hostname : NULL;
+            break;
+        case ISO_TLV_CLONE_FLAGS:
+            if (n != 8) {
+                *why = "CLONE_FLAGS must be 8 bytes";
+                return -1;
+            }
+            if (get64(v) & ~ALLOWED_CLONE_FLAGS) {
+                *why = "CLONE_FLAGS has flags other than CLONE_NEW*";
+                return -1;
+            }
+            if (out)
+                out->clone_flags = get64(v);
+            break;
+        case ISO_TLV_RUN_AS:
+            if (n != 8) {
+                *why = "RUN_AS must be 8 bytes";
+                return -1;
+            }
+            if (out) {
+                out->has_run_as = true;
+                out->run_uid = get32(v);
+                out->run_gid = get32(v + 4);
+            }
+            break;
+        case ISO_TLV_UNSHARE_TIME:
+        case ISO_TLV_SETGROUPS_DENY:
+        case ISO_TLV_ROOT_WRITABLE:
+            if (n != 0) {
+                *why = "flag TLV must be empty";
+                return -1;
+            }
+            if (out) {
+                if (h.tag == ISO_TLV_UNSHARE_TIME)
+                    out->unshare_time = true;
+                else if (h.tag == ISO_TLV_SETGROUPS_DENY)
+                    out->setgroups_deny = true;
+                else
+                    out->root_writable = true;
+            }
+            break;
+        case ISO_TLV_MOUNT: {
+            if (n < MOUNT_FIXED_LEN + 2) {
+                *why = "MOUNT too short";
+                return -1;
+            }
+            uint32_t kind = get32(v), flags = get32(v + 4);
+            if (kind != ISO_MOUNT_BIND && kind != ISO_MOUNT_TMPFS) {
+                *why = "MOUNT has an unknown kind";
+                return -1;
+            }
+            if (flags & ~(uint32_t)ISO_MOUNTF_READONLY) {
+                *why = "MOUNT has unknown flags";
+                return -1;
+            }
+            /* exactly two NUL-terminated strings, the second one ending the value */
+            const uint8_t *strs = v + MOUNT_FIXED_LEN;
+            size_t slen = n - MOUNT_FIXED_LEN;
+            const uint8_t *nul = memchr(strs, 0, slen);
+            if (!nul || nul == strs + slen - 1 || strs[slen - 1] != 0 ||
+                memchr(nul + 1, 0, slen - (size_t)(nul + 1 - strs)) != strs + slen - 1) {
+                *why = "MOUNT source/destination malformed";
+                return -1;
+            }
+            if (out) {
+                struct mount_spec *m = &out->mounts[nmounts];
+                m->kind = kind;
+                m->flags = flags;
+                m->size = get64(v + 8);
+                memcpy(*chars, strs, slen);
+                m->source = *chars;
+                m->dest = *chars + (nul - strs) + 1;
+                *chars += slen;
+            } else {
+                c->chars += slen;
+            }
+            nmounts++;
+            break;
+        }
+        default:
+            *why = "unknown TLV tag";
+            return -1;
+        }
+
+        if (is_string) {
+            if (memchr(v, 0, n)) {
+                *why = "string TLV contains a NUL byte";
+                return -1;
+            }
+            if (out && string_slot)
+                *string_slot = copy_string(chars, v, n);
+            if (!out)
+                c->chars += (size_t)n + 1;
+        }
+    }
+
+    if (nargs == 0) {
+        *why = "LAUNCH without ARG";
+        return -1;
+    }
+    if (!out) {
+        c->args = nargs;
+        c->envs = nenvs;
+        c->mounts = nmounts;
+        c->cgroups = ncgroups;
+    }
+    return 0;
+}
+
+int spec_parse(const uint8_t *payload, size_t len, struct launch_spec *out, const char **why)
+{
+    struct counts c = {0};
+    memset(out, 0, sizeof *out);
+    if (walk(payload, len, &c, NULL, NULL, why) < 0)
+        return -1;
+
+    /* arena: mounts (8-aligned first), argv, envp, cgroup paths, then the characters */
+    size_t size = c.mounts * sizeof(struct mount_spec) + (c.args + 1) * sizeof(char *) +
+                  (c.envs + 1) * sizeof(char *) + c.cgroups * sizeof(char *) + c.chars;
+    char *arena = malloc(size ? size : 1);
+    if (!arena) {
+        *why = "out of memory";
+        return -1;
+    }
+    char *p = arena;
+    out->arena = arena;
+    out->mounts = (struct mount_spec *)(void *)p;
+    out->mount_count = c.mounts;
+    p += c.mounts * sizeof(struct mount_spec);
+    out->argv = (char **)(void *)p;
+    out->argc = c.args;
+    p += (c.args + 1) * sizeof(char *);
+    out->envp = (char **)(void *)p;
+    p += (c.envs + 1) * sizeof(char *);
+    out->cgroup_procs = (const char **)(void *)p;
+    out->cgroup_count = c.cgroups;
+    p += c.cgroups * sizeof(char *);
+    out->argv[c.args] = NULL;
+    out->envp[c.envs] = NULL;
+
+    if (walk(payload, len, &c, out, &p, why) < 0) { /* cannot happen: validated above */
+        spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void spec_free(struct launch_spec *spec)
+{
+    free(spec->arena);
+    spec->arena = NULL;
+}
