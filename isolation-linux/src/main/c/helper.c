@@ -248,7 +248,7 @@ static void on_sigchld(void)
         }
         struct iso_exit ex = {
             .wait_status = status,
-            .reserved = 0,
+            .flags = 0,
             .user_cpu_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
             .system_cpu_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
             .max_rss_kib = ru.ru_maxrss,

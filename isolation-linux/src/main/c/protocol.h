@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#define ISO_PROTOCOL_VERSION 1
+#define ISO_PROTOCOL_VERSION 2
 #define ISO_MAX_FRAME (64u * 1024u * 1024u)
 
 struct iso_frame_header {
@@ -31,13 +31,24 @@ enum {
     ISO_MSG_LAUNCH = 1,
     /* payload: int32 signal number. Signals the launch's main process if not yet reaped. */
     ISO_MSG_SIGNAL = 2,
+    /* Runs another command inside a running sandbox (nsenter-style). id: a NEW id for the
+     * joined process, which then gets STARTED/FAILED/EXITED like a launch. payload: TLV records:
+     * exactly one of ISO_TLV_JOIN_LAUNCH or ISO_TLV_JOIN_PID, optional ISO_TLV_JOIN_NAMESPACES,
+     * ARG (repeated), ENV, CWD, RUN_AS; fds: exactly 3 (stdin, stdout, stderr). */
+    ISO_MSG_JOIN = 3,
+    /* payload: int32 signal number. Signals EVERY process of the launch (destroy): the whole
+     * PID namespace through its PID 1, or every member of its cgroup, or else its process
+     * group. A no-op once the launch was reaped. */
+    ISO_MSG_SIGNAL_ALL = 4,
 };
 
 /* helper -> JVM */
 enum {
     /* id 0; payload: uint32 protocol version, uint32 helper pid */
     ISO_MSG_HELLO = 100,
-    /* payload: int32 host pid. Sent once execve of the command succeeded. */
+    /* payload: int32 host pid, then (version 2) the sandbox's cgroup directories as
+     * NUL-terminated strings: memory, cpu (the same directory twice on cgroup v2; empty
+     * strings when the launch has no cgroup). Sent once execve of the command succeeded. */
     ISO_MSG_STARTED = 101,
     /* payload: int32 errno, then step (NUL-terminated), then path (NUL-terminated, may be "").
      * Sent instead of STARTED; by then every process of that launch is reaped and nothing of it
@@ -52,10 +63,19 @@ enum {
 
 struct iso_exit {
     int32_t wait_status;    /* as from waitpid() */
-    int32_t reserved;
+    int32_t flags;          /* ISO_EXIT_* */
     int64_t user_cpu_usec;  /* from the rusage of the reaped main process */
     int64_t system_cpu_usec;
     int64_t max_rss_kib;
+    /* version 2: from the launch's cgroup, read after the last process left it and before it
+     * was removed; valid when flags has ISO_EXIT_HAS_CGROUP */
+    int64_t memory_peak_bytes;
+    int64_t cgroup_cpu_usec;
+};
+
+enum {
+    ISO_EXIT_HAS_CGROUP = 1,  /* the launch had a cgroup; the cgroup fields are valid */
+    ISO_EXIT_OOM_KILLED = 2,  /* the kernel's OOM killer killed a process of the cgroup */
 };
 
 /* TLV record inside a LAUNCH payload: uint16 tag, uint16 reserved, uint32 length, value bytes.
@@ -89,6 +109,24 @@ enum {
                                  setresuid before execve */
     ISO_TLV_CGROUP_PROCS = 16, /* string: a host path of a cgroup.procs file the process is
                                   written to before it may run (repeated) */
+    ISO_TLV_INIT = 17,        /* empty: a minimal init runs as PID 1 (reaps, forwards signals,
+                                 exits with the command's status); the command is its child */
+
+    /* Resource limits (version 2). When any is present the helper creates one cgroup for the
+     * launch under its own parent, sets the limits, puts the process in it before it may
+     * run, and removes it after the launch ended (also after failures and kills). */
+    ISO_TLV_CG_MEMORY_MAX = 20, /* uint64 bytes */
+    ISO_TLV_CG_SWAP_MAX = 21,   /* uint64 bytes of swap allowed beyond the memory limit (default 0) */
+    ISO_TLV_CG_PIDS_MAX = 22,   /* uint64 tasks */
+    ISO_TLV_CG_CPU_QUOTA = 23,  /* uint64 quota_us, uint64 period_us */
+    ISO_TLV_CG_CPU_WEIGHT = 24, /* uint64, 1..10000 (cgroup v2 scale; mapped to cpu.shares on v1) */
+
+    /* Join (version 2), see ISO_MSG_JOIN */
+    ISO_TLV_JOIN_LAUNCH = 30,     /* uint64 id of a running launch of this helper */
+    ISO_TLV_JOIN_PID = 31,        /* int32 host pid of any process to join (nsenter --target) */
+    ISO_TLV_JOIN_NAMESPACES = 32, /* uint64 CLONE_NEW* mask of the namespaces to enter; absent:
+                                     all the target has that differ from the helper's; root
+                                     and working directory follow the mount namespace */
 };
 
 enum {

@@ -60,6 +60,30 @@ public interface IsolatedProcess extends AutoCloseable {
      */
     void kill(Signal signal);
 
+    /**
+     * Kills every process of the sandbox, including ones that left the main process's session
+     * or double-forked, then returns; {@link #waitFor()} then returns promptly. With a PID
+     * namespace (the default) that is everything in it; without one, every process of the
+     * sandbox's cgroup (when it has one); without either, only the main process's process
+     * group. Does nothing if the sandbox has already ended.
+     */
+    void destroy();
+
+    /**
+     * Runs another command inside this sandbox (like {@code nsenter}): in its namespaces, root
+     * filesystem, cgroup and identity, with its own standard streams.
+     *
+     * @throws LaunchException if the command could not be started there, e.g. because the
+     *     sandbox has ended
+     */
+    IsolatedProcess join(JoinSpec spec);
+
+    /**
+     * What the sandbox has used so far (while it runs) or in all (after it ended). Empty while
+     * it runs without a cgroup, since then nothing is measured until it ends.
+     */
+    Optional<ResourceUsage> resourceUsage();
+
     /** The write end of the sandbox's standard input; a stream that discards when not piped. */
     OutputStream stdin();
 

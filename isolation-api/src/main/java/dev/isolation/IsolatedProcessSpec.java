@@ -2,6 +2,7 @@ package dev.isolation;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -53,6 +55,9 @@ public abstract class IsolatedProcessSpec {
 
     /** Linux refuses longer hostnames ({@code HOST_NAME_MAX}). */
     static final int MAX_HOSTNAME_BYTES = 64;
+
+    /** Below this the kernel's own allocations alone would trip the limit. */
+    static final long MIN_MEMORY_LIMIT = 1L << 20;
 
     /** Linux accepts at most this many lines in a uid or gid map (since 4.15). */
     static final int MAX_ID_MAPPINGS = 340;
@@ -153,8 +158,46 @@ public abstract class IsolatedProcessSpec {
         return Redirect.PIPE;
     }
 
-    /** The most memory the sandbox may use, in bytes (a cgroup limit). */
+    /**
+     * The most memory the sandbox may use, in bytes (a cgroup limit). Past it the kernel's OOM
+     * killer kills a process of the sandbox, and {@link ExitStatus#oomKilled()} says so. By
+     * default the sandbox may not swap beyond it; see {@link #swapLimitBytes()}.
+     */
     public abstract OptionalLong memoryLimitBytes();
+
+    /** Swap the sandbox may use beyond {@link #memoryLimitBytes()}, in bytes. Default 0. Needs a memory limit. */
+    public abstract OptionalLong swapLimitBytes();
+
+    /** The most tasks (processes and threads) the sandbox may have at once (a cgroup limit). */
+    public abstract OptionalLong pidsLimit();
+
+    /** The most CPU time the sandbox may use, in CPUs: 1.5 means one and a half CPUs' worth (a cgroup quota). */
+    public abstract OptionalDouble cpuQuota();
+
+    /** The sandbox's relative CPU weight, 1 to 10000 (cgroup v2 scale; default 100). */
+    public abstract OptionalInt cpuWeight();
+
+    /**
+     * Whether a minimal init runs as PID 1 in front of the command: it reaps orphaned
+     * processes, forwards signals to the command, and exits with the command's status. For
+     * commands that start children they do not wait for. Needs {@link Namespace#PID}.
+     * Default: the command itself is PID 1.
+     */
+    @Value.Default
+    public boolean init() {
+        return false;
+    }
+
+    /**
+     * How long the sandbox may run. When it expires, every process of the sandbox is killed and
+     * {@link ExitStatus#timedOut()} says so.
+     */
+    public abstract Optional<Duration> timeout();
+
+    /** Whether the spec asks for any cgroup limit. */
+    public boolean hasResourceLimits() {
+        return memoryLimitBytes().isPresent() || pidsLimit().isPresent() || cpuQuota().isPresent() || cpuWeight().isPresent();
+    }
 
     /** {@link #namespaces()}, or {@link #DEFAULT_NAMESPACES} when that is empty. */
     public Set<Namespace> effectiveNamespaces() {
@@ -184,10 +227,39 @@ public abstract class IsolatedProcessSpec {
         checkFilesystem(namespaces);
         hostname().ifPresent(name -> checkHostname(name, namespaces));
         checkRedirects();
-        if (memoryLimitBytes().isPresent() && memoryLimitBytes().getAsLong() <= 0) {
-            throw new InvalidSpecException("memoryLimitBytes", "must be positive, got " + memoryLimitBytes().getAsLong());
+        checkLimits();
+        if (init() && !namespaces.contains(Namespace.PID)) {
+            throw new InvalidSpecException("init", "an init process needs Namespace.PID, where it is PID 1");
         }
+        timeout().ifPresent(t -> {
+            if (t.isNegative() || t.isZero()) {
+                throw new InvalidSpecException("timeout", "must be positive, got " + t);
+            }
+        });
         Isolation.provider().ifPresent(provider -> provider.validate(this));
+    }
+
+    private void checkLimits() {
+        if (memoryLimitBytes().isPresent() && memoryLimitBytes().getAsLong() < MIN_MEMORY_LIMIT) {
+            throw new InvalidSpecException("memoryLimitBytes", "must be at least " + MIN_MEMORY_LIMIT + " bytes, got " + memoryLimitBytes().getAsLong());
+        }
+        if (swapLimitBytes().isPresent()) {
+            if (swapLimitBytes().getAsLong() < 0) {
+                throw new InvalidSpecException("swapLimitBytes", "must not be negative, got " + swapLimitBytes().getAsLong());
+            }
+            if (memoryLimitBytes().isEmpty()) {
+                throw new InvalidSpecException("swapLimitBytes", "a swap allowance needs memoryLimitBytes");
+            }
+        }
+        if (pidsLimit().isPresent() && pidsLimit().getAsLong() < 1) {
+            throw new InvalidSpecException("pidsLimit", "must be at least 1, got " + pidsLimit().getAsLong());
+        }
+        if (cpuQuota().isPresent() && !(cpuQuota().getAsDouble() >= 0.01 && cpuQuota().getAsDouble() <= 4096)) {
+            throw new InvalidSpecException("cpuQuota", "must be between 0.01 and 4096 CPUs, got " + cpuQuota().getAsDouble());
+        }
+        if (cpuWeight().isPresent() && (cpuWeight().getAsInt() < 1 || cpuWeight().getAsInt() > 10000)) {
+            throw new InvalidSpecException("cpuWeight", "must be between 1 and 10000, got " + cpuWeight().getAsInt());
+        }
     }
 
     private void checkCommand() {

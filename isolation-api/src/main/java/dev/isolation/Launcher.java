@@ -19,6 +19,14 @@ public interface Launcher {
     IsolatedProcess launch(IsolatedProcessSpec spec);
 
     /**
+     * Runs a command inside the namespaces of any process, by its host pid, like
+     * {@code nsenter --target PID}. The caller needs the privileges nsenter would need.
+     *
+     * @throws LaunchException if the process does not exist or cannot be entered
+     */
+    IsolatedProcess join(long pid, JoinSpec spec);
+
+    /**
      * Checks what this host allows the current user: each namespace, uid/gid mapping, cgroups.
      * Runs small test sandboxes; takes some milliseconds.
      */

@@ -15,10 +15,8 @@ import dev.isolation.Redirect;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /** {@code isolation run}: runs one command in a sandbox with the terminal's streams. */
@@ -32,23 +30,19 @@ final class RunCommand {
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
         IsolatedProcessSpec spec;
-        Optional<Duration> timeout;
         try {
-            Options options = Options.parse(args);
-            spec = options.toSpec();
-            timeout = options.timeout;
+            spec = Options.parse(args).toSpec();
         } catch (UsageException | InvalidSpecException e) {
             err.println("isolation: " + e.getMessage());
             return Main.SETUP_FAILED;
         }
         try (IsolatedProcess process = Isolation.launcher().launch(spec)) {
-            Optional<ExitStatus> status = timeout.isPresent() ? process.waitFor(timeout.get()) : Optional.of(process.waitFor());
-            if (status.isEmpty()) {
-                process.close();
-                err.println("isolation: timed out after " + timeout.get().toMillis() + " ms; the sandbox was killed");
+            ExitStatus status = process.waitFor();
+            if (status.timedOut()) {
+                err.println("isolation: timed out after " + spec.timeout().orElseThrow().toMillis() + " ms; the sandbox was killed");
                 return TIMED_OUT;
             }
-            return status.get().shellStatus();
+            return status.shellStatus();
         } catch (CommandNotFoundException e) {
             err.println("isolation: " + e.getMessage());
             return NOT_FOUND;
@@ -78,7 +72,6 @@ final class RunCommand {
         final IsolatedProcessSpec.Builder builder = IsolatedProcessSpec.builder()
                 .stdin(Redirect.INHERIT).stdout(Redirect.INHERIT).stderr(Redirect.INHERIT);
         final Set<Namespace> namespaces = EnumSet.copyOf(IsolatedProcessSpec.DEFAULT_NAMESPACES);
-        Optional<Duration> timeout = Optional.empty();
         boolean mapRoot;
         boolean explicitMaps;
 
@@ -141,7 +134,7 @@ final class RunCommand {
                 }
                 case "--workdir" -> builder.workingDirectory(value);
                 case "--memory" -> builder.memoryLimitBytes(Sizes.parseBytes(value));
-                case "--timeout" -> timeout = Optional.of(Sizes.parseDuration(value));
+                case "--timeout" -> builder.timeout(Sizes.parseDuration(value));
                 default -> throw new UsageException("unknown option " + option + " (see isolation help)");
             }
         }

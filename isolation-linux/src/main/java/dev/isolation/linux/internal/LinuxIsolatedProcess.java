@@ -4,16 +4,21 @@ import dev.isolation.ExitStatus;
 import dev.isolation.IsolatedProcess;
 import dev.isolation.IsolatedProcessSpec;
 import dev.isolation.IsolationException;
+import dev.isolation.JoinSpec;
 import dev.isolation.LaunchException;
+import dev.isolation.ResourceUsage;
 import dev.isolation.Signal;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +47,8 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     private volatile long userMicros;
     private volatile long systemMicros;
     private volatile long maxRssKib;
+    private volatile boolean timedOut;
+    private volatile ScheduledFuture<?> timeout;
 
     LinuxIsolatedProcess(long id, IsolatedProcessSpec spec, HelperConnection helper, Executor notifier,
             OutputStream stdin, InputStream stdout, InputStream stderr) {
@@ -79,10 +86,14 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
         this.systemMicros = systemMicros;
         this.maxRssKib = maxRssKib;
         int signal = waitStatus & 0x7f;
-        ExitStatus status = signal == 0
+        ExitStatus status = (signal == 0
                 ? ExitStatus.exited((waitStatus >> 8) & 0xff)
-                : ExitStatus.killed(signal, (waitStatus & 0x80) != 0);
+                : ExitStatus.killed(signal, (waitStatus & 0x80) != 0)).withTimedOut(timedOut);
         exitStatus = status;
+        ScheduledFuture<?> pending = timeout;
+        if (pending != null) {
+            pending.cancel(false);
+        }
         exitLatch.countDown();
         notifier.execute(() -> onExit.complete(status));
     }
@@ -96,6 +107,19 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
             lost = failure;
             exitLatch.countDown();
             notifier.execute(() -> onExit.completeExceptionally(failure));
+        }
+    }
+
+    /** Kills the whole sandbox when {@code limit} has passed, unless it has ended by then. */
+    void expireAfter(Duration limit, ScheduledExecutorService scheduler) {
+        timeout = scheduler.schedule(() -> {
+            if (isAlive()) {
+                timedOut = true;
+                destroy();
+            }
+        }, limit.toNanos(), TimeUnit.NANOSECONDS);
+        if (!isAlive()) {
+            timeout.cancel(false);
         }
     }
 
@@ -174,9 +198,27 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
         }
     }
 
-    /** CPU time and peak memory of the main process, known once it has exited. */
-    Optional<long[]> usage() {
-        return exitStatus == null ? Optional.empty() : Optional.of(new long[] {userMicros, systemMicros, maxRssKib});
+    @Override
+    public void destroy() {
+        // With a PID namespace, SIGKILL to its PID 1 makes the kernel kill everything in it.
+        if (isAlive()) {
+            helper.signal(id, SIGKILL);
+        }
+    }
+
+    @Override
+    public IsolatedProcess join(JoinSpec joinSpec) {
+        Objects.requireNonNull(joinSpec, "joinSpec");
+        throw new LaunchException("join", "", null, null, "joining a sandbox is not implemented yet", null);
+    }
+
+    @Override
+    public Optional<ResourceUsage> resourceUsage() {
+        if (exitStatus == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new ResourceUsage(OptionalLong.empty(), OptionalLong.of(maxRssKib * 1024),
+                Duration.ofNanos((userMicros + systemMicros) * 1000)));
     }
 
     @Override

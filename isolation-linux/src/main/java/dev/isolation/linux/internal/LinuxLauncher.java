@@ -4,6 +4,8 @@ import com.sun.jna.LastErrorException;
 import dev.isolation.HostReport;
 import dev.isolation.IsolatedProcess;
 import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.JoinSpec;
+import dev.isolation.LaunchException;
 import dev.isolation.Launcher;
 import dev.isolation.Mount;
 import dev.isolation.Namespace;
@@ -13,8 +15,7 @@ import java.io.OutputStream;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -25,11 +26,8 @@ final class LinuxLauncher implements Launcher {
     private static final int STDIN = 0;
 
     private final AtomicLong nextId = new AtomicLong(1);
-    private final ExecutorService notifier = Executors.newSingleThreadExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "isolation-exit-notifier");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /** Completes onExit futures off the reader thread, and fires timeouts: one thread for both. */
+    private final ScheduledThreadPoolExecutor scheduler = newScheduler();
     private HelperBinary binary;
     private HelperConnection helper;
 
@@ -45,7 +43,7 @@ final class LinuxLauncher implements Launcher {
             stdio.closeAll();
             throw e;
         }
-        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, connection, notifier,
+        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, connection, scheduler,
                 stdio.stdin(), stdio.stdout(), stdio.stderr());
         try {
             connection.launch(process, payload, stdio.childEnds());
@@ -56,7 +54,25 @@ final class LinuxLauncher implements Launcher {
             stdio.closeChildEnds();
         }
         process.awaitStart();
+        spec.timeout().ifPresent(timeout -> process.expireAfter(timeout, scheduler));
         return process;
+    }
+
+    private static ScheduledThreadPoolExecutor newScheduler() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "isolation-notifier");
+            thread.setDaemon(true);
+            return thread;
+        });
+        // a cancelled timeout must not keep its handle reachable until it would have fired
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    @Override
+    public IsolatedProcess join(long pid, JoinSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        throw new LaunchException("join", "/proc/" + pid, null, null, "joining a process is not implemented yet", null);
     }
 
     @Override

@@ -10,7 +10,7 @@ final class Protocol {
     private Protocol() {
     }
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int HEADER_BYTES = 16;
     static final int MAX_FRAME = 64 * 1024 * 1024;
 

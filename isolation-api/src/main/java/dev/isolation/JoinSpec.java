@@ -1,0 +1,113 @@
+package dev.isolation;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.immutables.value.Value;
+
+/**
+ * What to run inside a running sandbox, like {@code nsenter --target PID}: see
+ * {@link IsolatedProcess#join(JoinSpec)} and {@link Launcher#join(long, JoinSpec)}.
+ *
+ * <p>The joined process enters the target's namespaces (all of them, or those named), its root
+ * filesystem and cgroup, and by default runs as the target's uid and gid. Its working
+ * directory is {@code /} unless given. Its environment holds only {@code PATH} unless given.
+ *
+ * <p>Immutable and thread-safe.
+ */
+@Value.Immutable
+@SpecStyle
+public abstract class JoinSpec {
+
+    JoinSpec() {
+    }
+
+    /** A new, empty builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link JoinSpec}s; not thread-safe. {@code build()} throws {@link InvalidSpecException}. */
+    public static final class Builder extends ImmutableJoinSpec.Builder {
+        Builder() {
+        }
+
+        /** Sets the command and its arguments; the first is the executable. */
+        public Builder command(String... commandAndArguments) {
+            return command(Arrays.asList(commandAndArguments));
+        }
+    }
+
+    /** The executable and its arguments. */
+    public abstract List<String> command();
+
+    /** Environment variables; {@code PATH} defaults to {@link IsolatedProcessSpec#DEFAULT_PATH}. */
+    public abstract Map<String, String> environment();
+
+    /** The working directory inside the target's root. Default {@code /}. */
+    public abstract Optional<String> workingDirectory();
+
+    /** The namespaces to enter. Empty means every namespace the target does not share with the caller. */
+    public abstract Set<Namespace> namespaces();
+
+    /** The uid to run as inside; default the target's. */
+    public abstract OptionalInt uid();
+
+    /** The gid to run as inside; default the target's. */
+    public abstract OptionalInt gid();
+
+    /** Standard input. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stdin() {
+        return Redirect.PIPE;
+    }
+
+    /** Standard output. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stdout() {
+        return Redirect.PIPE;
+    }
+
+    /** Standard error. Default {@link Redirect#PIPE}. */
+    @Value.Default
+    public Redirect stderr() {
+        return Redirect.PIPE;
+    }
+
+    @Value.Check
+    void check() {
+        if (command().isEmpty() || command().get(0).isEmpty()) {
+            throw new InvalidSpecException("command", "must name an executable");
+        }
+        if (command().stream().anyMatch(a -> a.indexOf('\0') >= 0)) {
+            throw new InvalidSpecException("command", "arguments must not contain NUL characters");
+        }
+        environment().forEach((name, value) -> {
+            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
+                throw new InvalidSpecException("environment", "a variable name must be non-empty and contain neither '=' nor NUL, got \"" + name + "\"");
+            }
+        });
+        workingDirectory().ifPresent(dir -> {
+            if (!dir.startsWith("/")) {
+                throw new InvalidSpecException("workingDirectory", "must be an absolute path inside the sandbox, got \"" + dir + "\"");
+            }
+        });
+        if (stdin().kind() == Redirect.Kind.WRITE_FILE || stdin().kind() == Redirect.Kind.APPEND_FILE) {
+            throw new InvalidSpecException("stdin", "must be read from a file (Redirect.from), got " + stdin());
+        }
+        if (stdout().kind() == Redirect.Kind.READ_FILE || stderr().kind() == Redirect.Kind.READ_FILE) {
+            throw new InvalidSpecException(stdout().kind() == Redirect.Kind.READ_FILE ? "stdout" : "stderr",
+                    "cannot read from a file; use Redirect.to or Redirect.appendTo");
+        }
+    }
+
+    /** The environment the joined command gets. */
+    public Map<String, String> effectiveEnvironment() {
+        Map<String, String> result = new java.util.LinkedHashMap<>(environment());
+        result.putIfAbsent("PATH", IsolatedProcessSpec.DEFAULT_PATH);
+        return java.util.Collections.unmodifiableMap(result);
+    }
+}
