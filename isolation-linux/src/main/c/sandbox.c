@@ -8,6 +8,7 @@
  * streams), and credential changes go through syscall() to bypass glibc's setxid machinery.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -403,6 +404,56 @@ static void setup_mount(const struct mount_spec *m, int pin)
  * assembled under /newroot, which is pivoted in; then the staging root and the host are
  * detached entirely.
  */
+/*
+ * The host root of a sandbox without a rootfs: a tmpfs holding a recursive, read-only bind of
+ * each top-level host directory and file, and copies of the top-level symlinks. Mount points
+ * for the sandbox's own mounts can then be made at the top level without touching the host;
+ * deeper inside a host directory they fail with EROFS. /proc, /dev and /tmp stay empty here:
+ * fresh ones are mounted on them.
+ */
+static void setup_host_root(void)
+{
+    if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        fail(errno, "bind root", "/");
+    DIR *dir = opendir(OLDROOT);
+    if (!dir)
+        fail(errno, "bind root", "/");
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        const char *name = entry->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        char host[LONG_PATH], inside[LONG_PATH];
+        snprintf(host, sizeof host, OLDROOT "/%s", name);
+        snprintf(inside, sizeof inside, NEWROOT "/%s", name);
+        struct stat st;
+        if (lstat(host, &st) < 0)
+            continue; /* vanished meanwhile */
+        if (S_ISLNK(st.st_mode)) {
+            char target[LONG_PATH];
+            ssize_t n = readlink(host, target, sizeof target - 1);
+            if (n < 0)
+                fail(errno, "bind root", host + strlen(OLDROOT));
+            target[n] = '\0';
+            if (symlink(target, inside) < 0)
+                fail(errno, "bind root", host + strlen(OLDROOT));
+            continue;
+        }
+        bool directory = S_ISDIR(st.st_mode);
+        if (!directory && !S_ISREG(st.st_mode))
+            continue; /* sockets, fifos, devices at the top level: not part of the view */
+        if (make_mount_point(inside, directory) < 0)
+            fail(errno, "bind root", host + strlen(OLDROOT));
+        if (directory && (strcmp(name, "proc") == 0 || strcmp(name, "dev") == 0 || strcmp(name, "tmp") == 0))
+            continue;
+        if (mount(host, inside, NULL, MS_BIND | MS_REC, NULL) < 0)
+            fail(errno, "bind root", host + strlen(OLDROOT));
+        if (make_readonly(inside, true) < 0)
+            fail(errno, "make root read-only", host + strlen(OLDROOT));
+    }
+    closedir(dir);
+}
+
 static void setup_root(const struct launch_spec *s, uint64_t flags)
 {
     const char *root_name = s->rootfs ? s->rootfs : "/";
@@ -413,12 +464,14 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     /* Host paths are resolved now, in the host's root; they are attached later. */
     if (root_name[0] != '/')
         fail(EINVAL, "bind root", root_name);
-    int root_pin = pin_host_path(root_name);
-    struct stat root_st;
-    if (root_pin < 0 || fstat(root_pin, &root_st) < 0)
-        fail(errno, "bind root", root_name);
-    if (!S_ISDIR(root_st.st_mode)) /* else a vague EINVAL from move_mount */
-        fail(ENOTDIR, "bind root", root_name);
+    int root_pin = -1;
+    if (s->rootfs) {
+        struct stat root_st;
+        if ((root_pin = pin_host_path(root_name)) < 0 || fstat(root_pin, &root_st) < 0)
+            fail(errno, "bind root", root_name);
+        if (!S_ISDIR(root_st.st_mode)) /* else a vague EINVAL from move_mount */
+            fail(ENOTDIR, "bind root", root_name);
+    }
     int *pins = NULL;
     if (s->mount_count > 0 && !(pins = malloc(s->mount_count * sizeof *pins)))
         fail(ENOMEM, "bind mount", "");
@@ -448,10 +501,14 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
         fail(errno, "pivot_root", STAGING);
 
     /* the root; the host root is always read-only */
-    if (attach_host_path(root_pin, NEWROOT) < 0)
-        fail(errno, "bind root", root_name);
-    if ((!s->root_writable || !s->rootfs) && make_readonly(NEWROOT, true) < 0)
-        fail(errno, "make root read-only", root_name);
+    if (s->rootfs) {
+        if (attach_host_path(root_pin, NEWROOT) < 0)
+            fail(errno, "bind root", root_name);
+        if (!s->root_writable && make_readonly(NEWROOT, true) < 0)
+            fail(errno, "make root read-only", root_name);
+    } else {
+        setup_host_root();
+    }
 
     if (ensure_dir(NEWROOT "/proc") < 0)
         fail(errno, "create mount point", "/proc");
@@ -472,6 +529,10 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     for (size_t i = 0; i < s->mount_count; i++)
         setup_mount(&s->mounts[i], pins[i]);
     free(pins);
+
+    /* the host root's tmpfs held the mount points; now it too becomes read-only */
+    if (!s->rootfs && make_readonly(NEWROOT, false) < 0)
+        fail(errno, "make root read-only", "/");
 
     if (chdir(NEWROOT) < 0)
         fail(errno, "pivot_root", root_name);

@@ -1,8 +1,10 @@
 package dev.isolation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.LaunchException;
 import dev.isolation.Mount;
 import dev.isolation.it.support.BusyboxRootfs;
 import dev.isolation.it.support.Run;
@@ -99,6 +101,28 @@ class FilesystemIT {
         } finally {
             Files.deleteIfExists(marker);
         }
+    }
+
+    @Test
+    void inTheHostRootNewTopLevelMountPointsLeaveNoTraceOnTheHost() throws IOException {
+        String name = "/isolation-it-" + ProcessHandle.current().pid();
+        Run run = Run.of(IsolatedProcessSpec.builder().command("/bin/sh", "-c", "cat " + name + "/from-host; echo made > " + name + "/made")
+                .addMounts(Mount.bind(hostDir, name)).build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).isEqualTo("hello from the host\n");
+        assertThat(Files.readString(hostDir.resolve("made"))).isEqualTo("made\n");
+        assertThat(Path.of(name)).doesNotExist();
+    }
+
+    @Test
+    void inTheHostRootMountPointsInsideHostDirectoriesAreRefused() {
+        assertThatThrownBy(() -> Run.of(IsolatedProcessSpec.builder().command("/bin/true")
+                .addMounts(Mount.tmpfs("/usr/isolation-it-new")).build()))
+                .isInstanceOfSatisfying(LaunchException.class, e -> {
+                    assertThat(e.step()).isEqualTo("create mount point");
+                    assertThat(e.errnoName()).contains("EROFS");
+                });
+        assertThat(Path.of("/usr/isolation-it-new")).doesNotExist();
     }
 
     @Test
