@@ -124,8 +124,14 @@ class IsolatedProcessSpecTest {
     }
 
     @Test
-    void refusesANonPositiveMemoryLimit() {
-        assertRefused(sh().memoryLimitBytes(0), "memoryLimitBytes", "positive");
+    void refusesLimitsOutOfRange() {
+        assertRefused(sh().memoryLimitBytes(0), "memoryLimitBytes", "must be at least 1048576 bytes, got 0");
+        assertRefused(sh().swapLimitBytes(1), "swapLimitBytes", "needs memoryLimitBytes");
+        assertRefused(sh().cpuQuota(0), "cpuQuota", "between 0.01 and 4096");
+        assertRefused(sh().cpuWeight(0), "cpuWeight", "between 1 and 10000");
+        assertRefused(sh().pidsLimit(0), "pidsLimit", "at least 1");
+        assertRefused(sh().addNamespaces(Namespace.USER, Namespace.MOUNT).init(true), "init", "Namespace.PID");
+        assertRefused(sh().timeout(java.time.Duration.ZERO), "timeout", "positive");
     }
 
     private static void assertRefused(IsolatedProcessSpec.Builder builder, String field, String rule) {
