@@ -37,6 +37,8 @@ public final class Main {
                 return ProbeCommand.run(out, err);
             case "example":
                 return Examples.run(rest, out, err);
+            case "bench":
+                return dev.isolation.examples.bench.Benchmark.run(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -54,6 +56,7 @@ public final class Main {
                 "usage: isolation run [options] -- COMMAND [ARG...]",
                 "       isolation probe",
                 "       isolation example mini-container|build-step|test-helper",
+                "       isolation bench [--iterations N] [--threads-seconds S] [--alive N] (see bench --help)",
                 "",
                 "run options:",
                 "  --rootfs DIR          root filesystem (default: the host root, read-only)",
@@ -66,9 +69,12 @@ public final class Main {
                 "  --tmpfs DST           an empty tmpfs",
                 "  --env K=V             an environment variable (repeatable)",
                 "  --workdir DIR         working directory inside",
-                "  --memory SIZE         memory limit, e.g. 64m",
+                "  --memory SIZE         memory limit, e.g. 64m (no swap beyond it)",
+                "  --pids N              at most N tasks (processes and threads)",
+                "  --cpus X              CPU quota in CPUs, e.g. 0.5 or 1.5",
                 "  --timeout DURATION    kill the sandbox after e.g. 10s, 500ms, 2m",
                 "exit status: the command's; 128+N if signal N killed it; 124 on timeout;",
+                "             137 (and a message) if the OOM killer killed a process of the sandbox;",
                 "             125 if the sandbox could not be set up; 126 if the command could not be",
                 "             executed; 127 if it was not found",
                 ""));

@@ -1,0 +1,84 @@
+package dev.isolation.examples.bench;
+
+import dev.isolation.InvalidSpecException;
+import dev.isolation.UnsupportedHostException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Times sequential launches of every row. After a warm-up, the timed launches run in rounds:
+ * each round times a slice of every row, starting from a different row each time, so that any
+ * drift of the machine over the run weighs on all rows alike.
+ */
+final class LatencyBench {
+    private static final int ROUNDS = 10;
+
+    private LatencyBench() {
+    }
+
+    /** Measures {@code subjects} in the order given; a row that fails is reported, not thrown. */
+    static List<LatencyRow> run(List<Subject> subjects, int warmup, int iterations, PrintStream progress) {
+        Map<Subject, String> problems = new LinkedHashMap<>();
+        Map<Subject, long[]> times = new LinkedHashMap<>();
+        for (Subject subject : subjects) {
+            subject.unavailable().ifPresentOrElse(reason -> problems.put(subject, reason),
+                    () -> times.put(subject, new long[iterations]));
+        }
+        progress.printf("bench: latency: %d rows, %d warm-up and %d timed launches each%n", times.size(), warmup, iterations);
+        for (Subject subject : List.copyOf(times.keySet())) {
+            try {
+                for (int i = 0; i < warmup; i++) {
+                    subject.launch().runOnce();
+                }
+            } catch (Exception e) {
+                fail(subject, e, times, problems);
+            }
+        }
+        int rounds = Math.min(ROUNDS, iterations);
+        for (int round = 0; round < rounds; round++) {
+            int from = iterations * round / rounds;
+            int to = iterations * (round + 1) / rounds;
+            List<Subject> live = new ArrayList<>(times.keySet());
+            for (int k = 0; k < live.size(); k++) {
+                Subject subject = live.get((round + k) % live.size());
+                try {
+                    timeSlice(subject, times.get(subject), from, to);
+                } catch (Exception e) {
+                    fail(subject, e, times, problems);
+                }
+            }
+        }
+        List<LatencyRow> rows = new ArrayList<>();
+        for (Subject subject : subjects) {
+            rows.add(times.containsKey(subject)
+                    ? LatencyRow.measured(subject, new Samples(times.get(subject)))
+                    : LatencyRow.notMeasured(subject, problems.get(subject)));
+        }
+        return rows;
+    }
+
+    private static void timeSlice(Subject subject, long[] into, int from, int to) throws Exception {
+        Subject.Launch launch = subject.launch();
+        for (int i = from; i < to; i++) {
+            long start = System.nanoTime();
+            launch.runOnce();
+            into[i] = System.nanoTime() - start;
+        }
+    }
+
+    /**
+     * Drops a row that threw. A refusal (the spec is not supported, or the host does not allow
+     * it) reads "not available"; anything else "failed".
+     */
+    private static void fail(Subject subject, Exception e, Map<Subject, long[]> times, Map<Subject, String> problems) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        times.remove(subject);
+        boolean refused = e instanceof InvalidSpecException || e instanceof UnsupportedHostException;
+        problems.put(subject, refused ? "not available: " + e.getMessage() : "failed: " + e);
+    }
+}
