@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ struct launch {
     int sync_fd;
     size_t status_len;
     struct exec_status *status;
+    struct sandbox_cgroup *cgroup; /* resource limits; NULL: none */
+    unsigned flags; /* LAUNCH_PID_NS, LAUNCH_JOINED (stop.c) */
+    int init_fd;    /* with an init: its report pipe (init.c); else -1 */
 };
 
 static struct launch **launches;
@@ -95,10 +99,22 @@ static void send_failed(uint64_t id, const struct exec_status *st)
     send_frame(ISO_MSG_FAILED, id, buf, (uint32_t)(sizeof err + steplen + 1 + pathlen + 1));
 }
 
-static void send_started(uint64_t id, pid_t pid)
+static void send_started(uint64_t id, pid_t pid, const struct sandbox_cgroup *cg)
 {
+    /* int32 pid, then the memory and cpu cgroup directories, NUL-terminated ("" if none) */
+    const char *memory = cgroup_memory_dir(cg), *cpu = cgroup_cpu_dir(cg);
+    size_t mlen = strlen(memory) + 1, clen = strlen(cpu) + 1;
+    char *buf = malloc(sizeof(int32_t) + mlen + clen);
     int32_t p = pid;
-    send_frame(ISO_MSG_STARTED, id, &p, sizeof p);
+    if (!buf) { /* cannot happen with paths this short; the pid alone is still valid */
+        send_frame(ISO_MSG_STARTED, id, &p, sizeof p);
+        return;
+    }
+    memcpy(buf, &p, sizeof p);
+    memcpy(buf + sizeof p, memory, mlen);
+    memcpy(buf + sizeof p + mlen, cpu, clen);
+    send_frame(ISO_MSG_STARTED, id, buf, (uint32_t)(sizeof p + mlen + clen));
+    free(buf);
 }
 
 static _Noreturn void protocol_error(uint64_t id, const char *text)
@@ -137,9 +153,19 @@ static void end_pending(struct launch *l)
     l->status = NULL;
 }
 
+/* Kills what is left of a launch's cgroup and removes it (before FAILED, or at the end). */
+static void release_cgroup(struct launch *l)
+{
+    cgroup_destroy(l->cgroup);
+    l->cgroup = NULL;
+}
+
 static void forget(struct launch *l)
 {
     end_pending(l);
+    release_cgroup(l);
+    if (l->init_fd >= 0)
+        close(l->init_fd);
     for (size_t i = 0; i < launch_count; i++) {
         if (launches[i] == l) {
             launches[i] = launches[--launch_count];
@@ -157,10 +183,17 @@ static void wait_for(pid_t pid)
 
 static _Noreturn void shut_down(int exit_code)
 {
+    for (size_t i = 0; i < launch_count; i++) {
+        lifecycle_signal_all(launches[i]->id, launches[i]->pid, launches[i]->flags, SIGKILL);
+        cgroup_signal_all(launches[i]->cgroup, SIGKILL);
+    }
+    /* Reap with waitpid(-1) only: a dying PID 1 waits until every member of its namespace is
+     * reaped, and a joined process in it is our child, not its; waiting for the PID 1 alone
+     * would deadlock. This also kills the orphans adopted as subreaper (stop.c). */
+    lifecycle_kill_everything();
     for (size_t i = 0; i < launch_count; i++)
-        kill(launches[i]->pid, SIGKILL);
-    for (size_t i = 0; i < launch_count; i++)
-        wait_for(launches[i]->pid);
+        release_cgroup(launches[i]);
+    cgroup_shutdown();
     _exit(exit_code);
 }
 
@@ -206,11 +239,12 @@ static void on_status_readable(struct launch *l)
     case PENDING:
         return;
     case EXEC_OK:
-        send_started(l->id, l->pid);
+        send_started(l->id, l->pid, l->cgroup);
         end_pending(l);
         return;
     case EXEC_FAILED:
         wait_for(l->pid);
+        release_cgroup(l);
         send_failed(l->id, l->status);
         forget(l);
         return;
@@ -226,25 +260,42 @@ static void on_sigchld(void)
     for (;;) {
         int status;
         struct rusage ru;
-        pid_t pid = wait4(-1, &status, WNOHANG, &ru);
-        if (pid < 0 && errno == EINTR)
-            continue;
+        /* see which child ended without reaping it: while it is a zombie its pid and process
+         * group id cannot be reused, so what it leaves can be killed safely (stop.c) */
+        siginfo_t ended;
+        memset(&ended, 0, sizeof ended);
+        if (waitid(P_ALL, 0, &ended, WEXITED | WNOHANG | WNOWAIT) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (ended.si_pid == 0)
+            return;
+        struct launch *l = find_by_pid(ended.si_pid);
+        if (l)
+            lifecycle_main_ended(l->id, l->pid, l->flags);
+        pid_t pid;
+        do
+            pid = wait4(ended.si_pid, &status, 0, &ru);
+        while (pid < 0 && errno == EINTR);
         if (pid <= 0)
             return;
-        struct launch *l = find_by_pid(pid);
         if (!l)
-            continue;
+            continue; /* an orphan adopted as subreaper */
+        if (l->init_fd >= 0) /* the init's own status stands in for the command's */
+            status = init_take_status(l->init_fd, status);
         if (l->status_fd >= 0) {
             /* the child is dead, so its end of the pipe is closed: this cannot block */
             enum outcome o = read_status(l);
             if (o == EXEC_FAILED) {
+                release_cgroup(l);
                 send_failed(l->id, l->status);
                 forget(l);
                 continue;
             }
             /* EXEC_OK, or PENDING if something else still held the pipe: it did exec or
              * was killed before; either way it ran as far as the helper can tell */
-            send_started(l->id, l->pid);
+            send_started(l->id, l->pid, l->cgroup);
         }
         struct iso_exit ex = {
             .wait_status = status,
@@ -253,6 +304,8 @@ static void on_sigchld(void)
             .system_cpu_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
             .max_rss_kib = ru.ru_maxrss,
         };
+        cgroup_finish(l->cgroup, &ex); /* kills what is left of the sandbox, reads, removes */
+        l->cgroup = NULL;
         send_frame(ISO_MSG_EXITED, l->id, &ex, sizeof ex);
         forget(l);
     }
@@ -315,11 +368,43 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
         return;
     }
 
+    /* resource limits: the cgroup exists, limited, before clone; the child joins it before
+     * it is released, through the spec's cgroup.procs list */
+    struct sandbox_cgroup *cgroup = NULL;
+    const char **procs = NULL;
+    if (cgroup_create(&spec, id, &cgroup, status) < 0) {
+        close_fds(fds, 3);
+        spec_free(&spec);
+        send_failed(id, status);
+        free(status);
+        free(l);
+        return;
+    }
+    if (cgroup) {
+        size_t extra = cgroup_procs_files(cgroup, NULL, 0);
+        procs = calloc(spec.cgroup_count + extra, sizeof *procs);
+        if (!procs) {
+            close_fds(fds, 3);
+            spec_free(&spec);
+            cgroup_destroy(cgroup);
+            struct exec_status oom = {.err = ENOMEM, .step = "allocate launch"};
+            send_failed(id, &oom);
+            free(status);
+            free(l);
+            return;
+        }
+        memcpy(procs, spec.cgroup_procs, spec.cgroup_count * sizeof *procs);
+        spec.cgroup_count += cgroup_procs_files(cgroup, procs + spec.cgroup_count, extra);
+        spec.cgroup_procs = procs;
+    }
+
     struct launch_started started;
     int rc = launch_start(&spec, fds, CONTROL_FD, &started, status);
     close_fds(fds, 3); /* the child has its own copies */
     spec_free(&spec);
+    free(procs);
     if (rc < 0) {
+        cgroup_destroy(cgroup); /* the child, if any, is reaped: nothing of it remains */
         send_failed(id, status);
         free(status);
         free(l);
@@ -331,6 +416,9 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
     l->status_fd = started.status_fd;
     l->sync_fd = started.sync_fd;
     l->status = status;
+    l->cgroup = cgroup;
+    l->flags = (spec.clone_flags & CLONE_NEWPID) ? LAUNCH_PID_NS : 0;
+    l->init_fd = started.init_fd;
     launches[launch_count++] = l;
 }
 
@@ -345,6 +433,79 @@ static void handle_signal(uint64_t id, const uint8_t *payload, uint32_t len)
     struct launch *l = find_by_id(id);
     if (l)
         kill(l->pid, sig);
+}
+
+/* ISO_MSG_SIGNAL_ALL: every process of the launch (stop.c); a no-op once it was reaped. */
+static void handle_signal_all(uint64_t id, const uint8_t *payload, uint32_t len)
+{
+    int32_t sig;
+    if (len != sizeof sig)
+        protocol_error(id, "SIGNAL_ALL payload must be 4 bytes");
+    memcpy(&sig, payload, sizeof sig);
+    struct launch *l = find_by_id(id);
+    if (l)
+        lifecycle_signal_all(l->id, l->pid, l->flags, sig);
+}
+
+/* ISO_MSG_JOIN: a command in the namespaces of a launch of ours, or of any process (join.c).
+ * The joined process is then a launch like any other, with flag LAUNCH_JOINED. */
+static void handle_join(uint64_t id, const uint8_t *payload, uint32_t len, const int fds[3])
+{
+    struct join_spec spec;
+    const char *why;
+    if (join_parse(payload, len, &spec, &why) < 0) {
+        close_fds(fds, 3);
+        protocol_error(id, why);
+    }
+    if (find_by_id(id)) {
+        close_fds(fds, 3);
+        join_free(&spec);
+        protocol_error(id, "JOIN with the id of a launch still running");
+    }
+    pid_t target = spec.pid;
+    if (spec.by_launch) {
+        /* a launch of ours, started and not reaped: its pid cannot be reused while we run */
+        struct launch *t = find_by_id(spec.launch_id);
+        target = t && t->status_fd < 0 ? t->pid : 0;
+    }
+
+    struct launch *l = calloc(1, sizeof *l);
+    struct exec_status *status = calloc(1, sizeof *status);
+    if (launch_count == launch_capacity) {
+        size_t cap = launch_capacity ? launch_capacity * 2 : 16;
+        struct launch **grown = realloc(launches, cap * sizeof *grown);
+        if (grown) {
+            launches = grown;
+            launch_capacity = cap;
+        }
+    }
+    struct launch_started started;
+    bool no_memory = !l || !status || launch_count == launch_capacity;
+    int rc;
+    if (no_memory)
+        rc = -1;
+    else if (target <= 0)
+        rc = set_status(status, ESRCH, "find target", "the sandbox has ended");
+    else
+        rc = join_start(&spec, target, fds, CONTROL_FD, &started, status);
+    close_fds(fds, 3); /* the joined process has its own copies */
+    join_free(&spec);
+    if (rc < 0) {
+        struct exec_status oom = {.err = ENOMEM, .step = "allocate launch"};
+        send_failed(id, no_memory ? &oom : status);
+        free(status);
+        free(l);
+        return;
+    }
+    memset(status, 0, sizeof *status);
+    l->id = id;
+    l->pid = started.pid;
+    l->status_fd = started.status_fd;
+    l->sync_fd = started.sync_fd;
+    l->status = status;
+    l->flags = LAUNCH_JOINED;
+    l->init_fd = -1;
+    launches[launch_count++] = l;
 }
 
 /* Reads one frame (the socket is readable) and acts on it. */
@@ -396,8 +557,9 @@ static void on_control_readable(void)
         close_fds(fds, nfds);
         protocol_error(h.id, "fd_count does not match the file descriptors received");
     }
-    int expected_fds = h.type == ISO_MSG_LAUNCH ? 3 : 0;
-    if (h.type != ISO_MSG_LAUNCH && h.type != ISO_MSG_SIGNAL) {
+    int expected_fds = h.type == ISO_MSG_LAUNCH || h.type == ISO_MSG_JOIN ? 3 : 0;
+    if (h.type != ISO_MSG_LAUNCH && h.type != ISO_MSG_SIGNAL && h.type != ISO_MSG_JOIN &&
+        h.type != ISO_MSG_SIGNAL_ALL) {
         close_fds(fds, nfds);
         protocol_error(h.id, "unknown frame type");
     }
@@ -421,6 +583,10 @@ static void on_control_readable(void)
 
     if (h.type == ISO_MSG_LAUNCH)
         handle_launch(h.id, payload, h.length, fds);
+    else if (h.type == ISO_MSG_JOIN)
+        handle_join(h.id, payload, h.length, fds);
+    else if (h.type == ISO_MSG_SIGNAL_ALL)
+        handle_signal_all(h.id, payload, h.length);
     else
         handle_signal(h.id, payload, h.length);
     free(payload);
@@ -484,8 +650,12 @@ static void setup_signals(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* the same image serves as a sandbox's init (init.c), started by execve inside it */
+    if (init_is_init_mode(argc, argv))
+        return init_main(argc, argv);
+
     /* keep 0-2 occupied so no fd the helper opens later can land there */
     for (int fd = 0; fd < 3; fd++)
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0)
@@ -502,6 +672,7 @@ int main(void)
         return 2;
     }
     setup_signals();
+    lifecycle_setup(); /* child subreaper: no process of a sandbox escapes the helper (stop.c) */
 
     uint32_t hello[2] = {ISO_PROTOCOL_VERSION, (uint32_t)getpid()};
     send_frame(ISO_MSG_HELLO, 0, hello, sizeof hello);
@@ -533,12 +704,13 @@ int main(void)
             }
         }
 
-        if (poll(pfds, n, -1) < 0) {
+        if (poll(pfds, n, cgroup_pending_timeout()) < 0) {
             if (errno == EINTR)
                 continue;
             perror("isolation-helper: poll");
             shut_down(2);
         }
+        cgroup_retry_pending(); /* cgroups whose removal met dying tasks */
         /* exec outcomes first, so a STARTED is not overtaken by reaping */
         for (size_t i = 2; i < n; i++)
             if (pfds[i].revents)

@@ -5,6 +5,10 @@
  *   spec.c     LAUNCH payload (TLV) parsing into struct launch_spec
  *   launch.c   helper side of one launch: clone, cgroups, id maps, release
  *   sandbox.c  child side of one launch: namespaces set-up, root filesystem, execve
+ *   cgroup.c   the cgroup of a launch with resource limits: create, limit, drain, remove
+ *   init.c     the minimal init in front of the command (ISO_TLV_INIT)
+ *   join.c     ISO_MSG_JOIN: a command in the namespaces of a running sandbox or process
+ *   stop.c     subreaper, ISO_MSG_SIGNAL_ALL, clean-up when a main process ends, shut-down
  */
 #ifndef ISOLATION_HELPER_H
 #define ISOLATION_HELPER_H
@@ -24,6 +28,22 @@ struct mount_spec {
     const char *dest;
 };
 
+/* One ISO_TLV_CG_PARENT record. */
+struct cgroup_parent {
+    uint32_t roles; /* ISO_CG_* */
+    const char *path;
+};
+
+/* The ISO_TLV_CG_* limits of a launch (validated by spec_parse). */
+struct cgroup_limits {
+    bool has_memory, has_pids, has_cpu_quota, has_cpu_weight;
+    uint64_t memory_max;
+    uint64_t swap_max; /* beyond memory_max; 0 unless ISO_TLV_CG_SWAP_MAX said otherwise */
+    uint64_t pids_max;
+    uint64_t cpu_quota_us, cpu_period_us;
+    uint64_t cpu_weight; /* 1..10000 */
+};
+
 /* A parsed LAUNCH payload. Every pointer points into `arena` (one allocation). */
 struct launch_spec {
     char **argv;               /* NULL-terminated, argc >= 1 */
@@ -35,6 +55,7 @@ struct launch_spec {
     bool setgroups_deny;
     bool root_writable;
     bool has_run_as;
+    bool init;                 /* ISO_TLV_INIT: a minimal init runs as PID 1 */
     uint32_t run_uid, run_gid;
     const char *uid_map, *gid_map;     /* NULL: none */
     const char *newuidmap, *newgidmap; /* NULL: write /proc/PID/?id_map directly */
@@ -44,6 +65,9 @@ struct launch_spec {
     size_t mount_count;
     const char **cgroup_procs;
     size_t cgroup_count;
+    struct cgroup_parent *cgroup_parents; /* none: the launch gets no cgroup of its own */
+    size_t cgroup_parent_count;
+    struct cgroup_limits limits;
     void *arena;
 };
 
@@ -65,6 +89,8 @@ struct exec_status {
 struct launch_started {
     pid_t pid;
     int status_fd; /* read end of the exec-status pipe, O_NONBLOCK|O_CLOEXEC */
+    int init_fd;   /* with an init: read end of its report pipe (the command's wait status),
+                      O_CLOEXEC; else -1 */
     int sync_fd;   /* write end of the sync pipe, kept open until the exec outcome is known
                       so that a child that had to re-arm PDEATHSIG can tell the helper lives */
 };
@@ -83,6 +109,7 @@ struct sandbox_fds {
     int status_write; /* CLOEXEC: EOF at execve = success; a record = failure */
     int status_read;  /* the helper's end: closed at once */
     int control;      /* the helper's control socket: closed */
+    int init_report;  /* with an init: write end of its report pipe, else -1 */
     int stdio[3];     /* the sandbox's stdin, stdout, stderr */
 };
 
@@ -110,5 +137,103 @@ int write_all(int fd, const void *buf, size_t len);
 
 /* Fills a failure record (truncating step/path) and returns -1 for convenience. */
 int set_status(struct exec_status *st, int err, const char *step, const char *path);
+
+/*
+ * The cgroup of a launch with resource limits (cgroup.c). Opaque; NULL means none, and every
+ * function below accepts NULL.
+ */
+struct sandbox_cgroup;
+
+/* Before clone: creates the launch's cgroup in every parent of the spec and writes the limits.
+ * Returns 0 (*out NULL when the spec has no parents), or -1 with *failure filled and nothing
+ * left behind. */
+int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cgroup **out,
+                  struct exec_status *failure);
+/* The cgroup.procs files a process must be written to (up to max); returns how many.
+ * With files NULL: how many there are. */
+size_t cgroup_procs_files(const struct sandbox_cgroup *cg, const char **files, size_t max);
+/* The directories reported in STARTED; "" when there is none. */
+const char *cgroup_memory_dir(const struct sandbox_cgroup *cg);
+const char *cgroup_cpu_dir(const struct sandbox_cgroup *cg);
+/* Signals every process in the cgroup (and below); SIGKILL uses cgroup.kill on v2 when the
+ * kernel has it. Only processes still listed as members are signalled, pinned by pidfd. */
+void cgroup_signal_all(const struct sandbox_cgroup *cg, int sig);
+/* After the main process was reaped: kills what is left, waits until the cgroup is empty,
+ * fills the cgroup fields and flags of *ex, removes the cgroup and frees cg. */
+void cgroup_finish(struct sandbox_cgroup *cg, struct iso_exit *ex);
+/* Like cgroup_finish without the figures: for failed launches and shut-down. */
+void cgroup_destroy(struct sandbox_cgroup *cg);
+/* Removals that failed with EBUSY are retried from the event loop: the poll timeout it needs
+ * (-1: none pending), and the retry itself. */
+int cgroup_pending_timeout(void);
+void cgroup_retry_pending(void);
+/* A last try at pending removals before the helper exits. */
+void cgroup_shutdown(void);
+/* cgroup v1 cpu.shares for a v2 cpu.weight (systemd's mapping: weight * 1024 / 100). */
+uint64_t cgroup_weight_to_shares(uint64_t weight);
+
+/* ---- lifecycle: init (init.c), join (join.c), stopping (stop.c) --------------------------- */
+
+/* struct launch flags (helper.c) that stop.c acts on */
+enum {
+    LAUNCH_PID_NS = 1, /* the main process is PID 1 of a new PID namespace */
+    LAUNCH_JOINED = 2, /* a joined process (ISO_MSG_JOIN), not a sandbox's main process */
+};
+
+/* In the sandbox child, after its set-up, just before execve (init.c): forks; returns 0 in the
+ * child, which goes on to execve the command; the parent re-executes the helper's image as the
+ * init and does not return unless that fails (-2: the child will not run; report and exit).
+ * -1 with errno and *step if nothing was started. */
+int init_start(int report_fd, const char **step);
+/* Whether main() was started as the init (argv[0] "isolation-init"), and the init itself. */
+bool init_is_init_mode(int argc, char **argv);
+int init_main(int argc, char **argv);
+/* On reaping an init: the command's wait status from its report pipe, else the init's own. */
+int init_take_status(int report_fd, int init_wait_status);
+
+/* A parsed JOIN payload (join.c). Pointers point into `arena`. */
+struct join_spec {
+    char **argv;
+    size_t argc;
+    char **envp;
+    const char *cwd;            /* NULL: "/" */
+    bool has_run_as;            /* RUN_AS given; UINT32_MAX in it means "the target's" */
+    uint32_t run_uid, run_gid;
+    bool by_launch;             /* ISO_TLV_JOIN_LAUNCH */
+    uint64_t launch_id;
+    bool by_pid;                /* ISO_TLV_JOIN_PID */
+    pid_t pid;
+    bool has_namespaces;        /* ISO_TLV_JOIN_NAMESPACES; absent: all that differ */
+    uint64_t namespaces;
+    void *arena;
+};
+int join_parse(const uint8_t *payload, size_t len, struct join_spec *out, const char **why);
+void join_free(struct join_spec *spec);
+/* Helper side of a join into the process `target`: like launch_start (init_fd is -1). */
+int join_start(const struct join_spec *spec, pid_t target, const int stdio[3], int control_fd,
+               struct launch_started *started, struct exec_status *failure);
+
+/* stop.c */
+void lifecycle_setup(void); /* at start-up: become a child subreaper */
+/* ISO_MSG_SIGNAL_ALL for a launch whose main process `pid` is not reaped yet */
+void lifecycle_signal_all(uint64_t id, pid_t pid, unsigned flags, int sig);
+/* Its main process has ended and is not reaped yet: kill what it leaves in its process group
+ * (without a PID namespace; the cgroup is cgroup_finish's) */
+void lifecycle_main_ended(uint64_t id, pid_t pid, unsigned flags);
+/* At shut-down: kill and reap every descendant of the helper, until none is left. */
+void lifecycle_kill_everything(void);
+/* HOOK, defined by cgroup.c (weak default in stop.c: NULL): the directory through which every
+ * member of launch id's own cgroup is signalled, or NULL when it has none. */
+const char *launch_cgroup_dir(uint64_t id);
+/* Signals every member of a cgroup directory: cgroup.kill, else frozen, else in rounds. */
+int lifecycle_cgroup_signal(const char *dir, int sig);
+/* For each hierarchy where the process of /proc directory `procdir` is in another cgroup than
+ * the caller, calls fn with that cgroup's host directory; -1 with errno and errpath filled. */
+int lifecycle_foreign_cgroups(int procdir, int (*fn)(const char *dir, const char *controllers, void *arg),
+                              void *arg, char *errpath, size_t errlen);
+/* A whole file, relative to dirfd, NUL-terminated, malloc'd; NULL with errno. */
+char *lifecycle_read_at(int dirfd, const char *path);
+int iso_pidfd_open(pid_t pid);
+int iso_pidfd_send_signal(int pidfd, int sig);
 
 #endif

@@ -191,6 +191,17 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
             plan.switch_gid = !map_covers(spec->gid_map, (uint32_t)getegid(), &plan.gid);
     }
 
+    /* with an init: the pipe on which it reports the command's wait status (init.c) */
+    int report[2] = {-1, -1};
+    if (spec->init && pipe2(report, O_CLOEXEC) < 0) {
+        set_status(failure, errno, "create pipe", "");
+        close(sync[0]);
+        close(sync[1]);
+        close(status[0]);
+        close(status[1]);
+        return -1;
+    }
+
     /* fork-like raw clone: no stack, copy-on-write; glibc's clone() wrapper wants a stack */
     long pid = syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0) {
@@ -200,6 +211,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
             .status_write = status[1],
             .status_read = status[0],
             .control = control_fd,
+            .init_report = report[1],
             .stdio = {stdio[0], stdio[1], stdio[2]},
         };
         sandbox_main(spec, &plan, &fds);
@@ -207,9 +219,13 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     int clone_errno = errno;
     close(sync[0]);
     close(status[1]);
+    if (report[1] >= 0)
+        close(report[1]);
     if (pid < 0) {
         close(sync[1]);
         close(status[0]);
+        if (report[0] >= 0)
+            close(report[0]);
         return set_status(failure, clone_errno, "clone", "");
     }
 
@@ -271,6 +287,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     started->pid = (pid_t)pid;
     started->status_fd = status[0];
     started->sync_fd = sync[1];
+    started->init_fd = report[0];
     return 0;
 
 kill_child:
@@ -278,5 +295,7 @@ kill_child:
     wait_for((pid_t)pid, NULL);
     close(sync[1]);
     close(status[0]);
+    if (report[0] >= 0)
+        close(report[0]);
     return -1;
 }

@@ -34,7 +34,8 @@ enum {
     /* Runs another command inside a running sandbox (nsenter-style). id: a NEW id for the
      * joined process, which then gets STARTED/FAILED/EXITED like a launch. payload: TLV records:
      * exactly one of ISO_TLV_JOIN_LAUNCH or ISO_TLV_JOIN_PID, optional ISO_TLV_JOIN_NAMESPACES,
-     * ARG (repeated), ENV, CWD, RUN_AS; fds: exactly 3 (stdin, stdout, stderr). */
+     * ARG (repeated), ENV, CWD, RUN_AS; fds: exactly 3 (stdin, stdout, stderr). In a JOIN's
+     * RUN_AS, an id of 0xffffffff means "the target's" (so one of uid and gid can be given). */
     ISO_MSG_JOIN = 3,
     /* payload: int32 signal number. Signals EVERY process of the launch (destroy): the whole
      * PID namespace through its PID 1, or every member of its cgroup, or else its process
@@ -68,7 +69,8 @@ struct iso_exit {
     int64_t system_cpu_usec;
     int64_t max_rss_kib;
     /* version 2: from the launch's cgroup, read after the last process left it and before it
-     * was removed; valid when flags has ISO_EXIT_HAS_CGROUP */
+     * was removed; valid when flags has ISO_EXIT_HAS_CGROUP, and then -1 when the kernel does
+     * not tell (memory.peak needs Linux 5.19 on cgroup v2) */
     int64_t memory_peak_bytes;
     int64_t cgroup_cpu_usec;
 };
@@ -113,13 +115,21 @@ enum {
                                  exits with the command's status); the command is its child */
 
     /* Resource limits (version 2). When any is present the helper creates one cgroup for the
-     * launch under its own parent, sets the limits, puts the process in it before it may
-     * run, and removes it after the launch ended (also after failures and kills). */
+     * launch under the library's parent (ISO_TLV_CG_PARENT), sets the limits, puts the process
+     * in it before it may run, and removes it after the launch ended (also after failures and
+     * kills; what still runs in it when the main process is reaped is killed). */
     ISO_TLV_CG_MEMORY_MAX = 20, /* uint64 bytes */
     ISO_TLV_CG_SWAP_MAX = 21,   /* uint64 bytes of swap allowed beyond the memory limit (default 0) */
     ISO_TLV_CG_PIDS_MAX = 22,   /* uint64 tasks */
     ISO_TLV_CG_CPU_QUOTA = 23,  /* uint64 quota_us, uint64 period_us */
     ISO_TLV_CG_CPU_WEIGHT = 24, /* uint64, 1..10000 (cgroup v2 scale; mapped to cpu.shares on v1) */
+    ISO_TLV_CG_PARENT = 25,     /* uint32 roles (ISO_CG_*), then the host path of a directory
+                                   (not NUL-terminated) in which the launch's cgroup is created as
+                                   "<helper pid>-<launch id>-<inode of the helper's pid
+                                   namespace>". Repeated: one per hierarchy (v1), or
+                                   one with ISO_CG_UNIFIED (v2). Chosen and prepared by the JVM
+                                   (created; on v2 with the controllers enabled in its
+                                   cgroup.subtree_control). Required by any ISO_TLV_CG_* limit. */
 
     /* Join (version 2), see ISO_MSG_JOIN */
     ISO_TLV_JOIN_LAUNCH = 30,     /* uint64 id of a running launch of this helper */
@@ -127,6 +137,16 @@ enum {
     ISO_TLV_JOIN_NAMESPACES = 32, /* uint64 CLONE_NEW* mask of the namespaces to enter; absent:
                                      all the target has that differ from the helper's; root
                                      and working directory follow the mount namespace */
+};
+
+/* What an ISO_TLV_CG_PARENT directory is for. */
+enum {
+    ISO_CG_UNIFIED = 1,  /* cgroup v2: every controller, the only parent */
+    ISO_CG_MEMORY = 2,   /* cgroup v1 hierarchies with these controllers (a co-mounted */
+    ISO_CG_PIDS = 4,     /* "cpu,cpuacct" hierarchy has both CPU roles) */
+    ISO_CG_CPU = 8,
+    ISO_CG_CPUACCT = 16,
+    ISO_CG_FREEZER = 32, /* v1 freezer: no limit; lets destroy freeze the sandbox to kill it */
 };
 
 enum {

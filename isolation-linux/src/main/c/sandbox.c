@@ -732,5 +732,12 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(errno, "no_new_privs", "");
 
+    /* with an init (init.c): this process becomes it, a child goes on to run the command */
+    if (s->init) {
+        const char *step = "";
+        if (init_start(fds->init_report, &step) < 0)
+            fail(errno, step, "");
+    }
+
     exec_command(s);
 }

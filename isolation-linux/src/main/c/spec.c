@@ -34,7 +34,42 @@ static uint64_t get64(const uint8_t *p)
 
 struct counts {
     size_t args, envs, mounts, cgroups, chars;
+    size_t cgroup_parents;
 };
+
+/* A uint64 TLV value, or -1 with *why when the length is wrong. */
+static int get_u64(const uint8_t *v, uint32_t n, uint64_t *out, const char **why)
+{
+    if (n != 8) {
+        *why = "cgroup limit TLV must be 8 bytes";
+        return -1;
+    }
+    *out = get64(v);
+    return 0;
+}
+
+/* Checks the ISO_TLV_CG_* records together, once all are parsed. */
+static int check_cgroup(const struct cgroup_limits *l, uint32_t roles, size_t parents,
+                        const char **why)
+{
+    bool any = l->has_memory || l->has_pids || l->has_cpu_quota || l->has_cpu_weight;
+    if (any && parents == 0) {
+        *why = "cgroup limits without ISO_TLV_CG_PARENT";
+        return -1;
+    }
+    bool unified = roles & ISO_CG_UNIFIED;
+    if (unified && parents != 1) {
+        *why = "a unified cgroup parent must be the only one";
+        return -1;
+    }
+    if ((l->has_memory && !unified && !(roles & ISO_CG_MEMORY)) ||
+        (l->has_pids && !unified && !(roles & ISO_CG_PIDS)) ||
+        ((l->has_cpu_quota || l->has_cpu_weight) && !unified && !(roles & ISO_CG_CPU))) {
+        *why = "a cgroup limit has no parent for its controller";
+        return -1;
+    }
+    return 0;
+}
 
 /* Copies a wire string (not NUL-terminated) into the arena's character area. */
 static char *copy_string(char **cursor, const uint8_t *v, uint32_t len)
@@ -55,6 +90,9 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
 {
     uint32_t seen = 0; /* single-valued tags already met */
     size_t nargs = 0, nenvs = 0, nmounts = 0, ncgroups = 0;
+    size_t ncgparents = 0;
+    uint32_t cgroles = 0;
+    struct cgroup_limits limits = {0};
 
     for (size_t off = 0; off < len;) {
         if (len - off < sizeof(struct iso_tlv_header)) {
@@ -73,7 +111,7 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
         off += n;
 
         bool single = h.tag != ISO_TLV_ARG && h.tag != ISO_TLV_ENV && h.tag != ISO_TLV_MOUNT &&
-                      h.tag != ISO_TLV_CGROUP_PROCS;
+                      h.tag != ISO_TLV_CGROUP_PROCS && h.tag != ISO_TLV_CG_PARENT;
         if (single && h.tag < 32) {
             if (seen & (1u << h.tag)) {
                 *why = "repeated single-valued TLV";
@@ -106,6 +144,74 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
         case ISO_TLV_CWD:
             is_string = true;
             string_slot = out ? &out->cwd : NULL;
+            break;
+        case ISO_TLV_CG_PARENT: {
+            uint32_t roles = n >= 4 ? get32(v) : 0;
+            if (n < 5 || memchr(v + 4, 0, n - 4) || v[4] != '/') {
+                *why = "CG_PARENT must be uint32 roles and an absolute path";
+                return -1;
+            }
+            if (roles == 0 || (roles & ~(uint32_t)(ISO_CG_UNIFIED | ISO_CG_MEMORY | ISO_CG_PIDS |
+                                                   ISO_CG_CPU | ISO_CG_CPUACCT | ISO_CG_FREEZER)) ||
+                ((roles & ISO_CG_UNIFIED) && roles != ISO_CG_UNIFIED)) {
+                *why = "CG_PARENT has bad roles";
+                return -1;
+            }
+            cgroles |= roles;
+            if (out) {
+                out->cgroup_parents[ncgparents].roles = roles;
+                out->cgroup_parents[ncgparents].path = copy_string(chars, v + 4, n - 4);
+            } else {
+                c->chars += (size_t)n - 4 + 1;
+            }
+            ncgparents++;
+            break;
+        }
+        case ISO_TLV_CG_MEMORY_MAX:
+            if (get_u64(v, n, &limits.memory_max, why) < 0)
+                return -1;
+            if (limits.memory_max == 0) {
+                *why = "CG_MEMORY_MAX must not be 0";
+                return -1;
+            }
+            limits.has_memory = true;
+            break;
+        case ISO_TLV_CG_SWAP_MAX:
+            if (get_u64(v, n, &limits.swap_max, why) < 0)
+                return -1;
+            break;
+        case ISO_TLV_CG_PIDS_MAX:
+            if (get_u64(v, n, &limits.pids_max, why) < 0)
+                return -1;
+            if (limits.pids_max == 0) {
+                *why = "CG_PIDS_MAX must not be 0";
+                return -1;
+            }
+            limits.has_pids = true;
+            break;
+        case ISO_TLV_CG_CPU_QUOTA:
+            if (n != 16) {
+                *why = "CG_CPU_QUOTA must be 16 bytes";
+                return -1;
+            }
+            limits.cpu_quota_us = get64(v);
+            limits.cpu_period_us = get64(v + 8);
+            /* the kernel's bounds: period 1 ms..1 s, quota at least 1 ms */
+            if (limits.cpu_period_us < 1000 || limits.cpu_period_us > 1000000 ||
+                limits.cpu_quota_us < 1000 || limits.cpu_quota_us > (UINT64_C(1) << 40)) {
+                *why = "CG_CPU_QUOTA out of range";
+                return -1;
+            }
+            limits.has_cpu_quota = true;
+            break;
+        case ISO_TLV_CG_CPU_WEIGHT:
+            if (get_u64(v, n, &limits.cpu_weight, why) < 0)
+                return -1;
+            if (limits.cpu_weight < 1 || limits.cpu_weight > 10000) {
+                *why = "CG_CPU_WEIGHT must be 1..10000";
+                return -1;
+            }
+            limits.has_cpu_weight = true;
             break;
         case ISO_TLV_UID_MAP:
             is_string = true;
@@ -157,6 +263,7 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
         case ISO_TLV_UNSHARE_TIME:
         case ISO_TLV_SETGROUPS_DENY:
         case ISO_TLV_ROOT_WRITABLE:
+        case ISO_TLV_INIT:
             if (n != 0) {
                 *why = "flag TLV must be empty";
                 return -1;
@@ -166,6 +273,8 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
                     out->unshare_time = true;
                 else if (h.tag == ISO_TLV_SETGROUPS_DENY)
                     out->setgroups_deny = true;
+                else if (h.tag == ISO_TLV_INIT)
+                    out->init = true;
                 else
                     out->root_writable = true;
             }
@@ -229,6 +338,16 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
         *why = "LAUNCH without ARG";
         return -1;
     }
+    if (limits.swap_max > 0 && !limits.has_memory) {
+        *why = "CG_SWAP_MAX without CG_MEMORY_MAX";
+        return -1;
+    }
+    if (check_cgroup(&limits, cgroles, ncgparents, why) < 0)
+        return -1;
+    if (out)
+        out->limits = limits;
+    else
+        c->cgroup_parents = ncgparents;
     if (!out) {
         c->args = nargs;
         c->envs = nenvs;
@@ -245,8 +364,10 @@ int spec_parse(const uint8_t *payload, size_t len, struct launch_spec *out, cons
     if (walk(payload, len, &c, NULL, NULL, why) < 0)
         return -1;
 
-    /* arena: mounts (8-aligned first), argv, envp, cgroup paths, then the characters */
-    size_t size = c.mounts * sizeof(struct mount_spec) + (c.args + 1) * sizeof(char *) +
+    /* arena: mounts and cgroup parents (8-aligned first), argv, envp, cgroup paths, then the
+     * characters */
+    size_t size = c.mounts * sizeof(struct mount_spec) +
+                  c.cgroup_parents * sizeof(struct cgroup_parent) + (c.args + 1) * sizeof(char *) +
                   (c.envs + 1) * sizeof(char *) + c.cgroups * sizeof(char *) + c.chars;
     char *arena = malloc(size ? size : 1);
     if (!arena) {
@@ -258,6 +379,9 @@ int spec_parse(const uint8_t *payload, size_t len, struct launch_spec *out, cons
     out->mounts = (struct mount_spec *)(void *)p;
     out->mount_count = c.mounts;
     p += c.mounts * sizeof(struct mount_spec);
+    out->cgroup_parents = (struct cgroup_parent *)(void *)p;
+    out->cgroup_parent_count = c.cgroup_parents;
+    p += c.cgroup_parents * sizeof(struct cgroup_parent);
     out->argv = (char **)(void *)p;
     out->argc = c.args;
     p += (c.args + 1) * sizeof(char *);

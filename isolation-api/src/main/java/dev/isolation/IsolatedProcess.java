@@ -18,6 +18,14 @@ import java.util.concurrent.CompletableFuture;
  * does nothing. A signal never reaches an unrelated process that reused the pid: the library
  * signals only processes it has not yet reaped.
  *
+ * <p>When the main process ends, nothing of the sandbox keeps running, given a PID namespace
+ * (the default: the main process is its PID 1, and the kernel kills the whole namespace when it
+ * ends) or a cgroup of its own (resource limits: what is left in it is killed). Without either,
+ * only the main process's process group is killed then; a process that left it (a daemon that
+ * called {@code setsid}) keeps running until {@link #destroy()} cannot reach it either, and is
+ * killed at the latest when the JVM exits or dies, since the library's helper adopts every
+ * orphan of its sandboxes and kills all of them when the JVM's connection ends.
+ *
  * <p>Close the handle when done ({@code try}-with-resources): {@link #close()} kills what still
  * runs and releases the streams and every other resource of the sandbox.
  */
@@ -63,18 +71,29 @@ public interface IsolatedProcess extends AutoCloseable {
     /**
      * Kills every process of the sandbox, including ones that left the main process's session
      * or double-forked, then returns; {@link #waitFor()} then returns promptly. With a PID
-     * namespace (the default) that is everything in it; without one, every process of the
-     * sandbox's cgroup (when it has one); without either, only the main process's process
-     * group. Does nothing if the sandbox has already ended.
+     * namespace (the default) that is everything in it (its PID 1 is killed, and the kernel kills
+     * the rest); with a cgroup of its own (resource limits) also every member of that cgroup;
+     * without either, only the main process's process group (the sandbox starts a new session,
+     * so that is the main process and every descendant that did not call {@code setsid}). For a
+     * process started by {@link #join}, its own process group. Never hits an unrelated process
+     * that reused a pid: it acts only while the main process is not reaped. Does nothing if the
+     * sandbox has already ended. {@link IsolatedProcessSpec#timeout()} ends a sandbox this way.
      */
     void destroy();
 
     /**
      * Runs another command inside this sandbox (like {@code nsenter}): in its namespaces, root
-     * filesystem, cgroup and identity, with its own standard streams.
+     * filesystem, cgroup and identity, with its own standard streams. Returns once the command
+     * executes; the returned handle works like this one ({@link #destroy()} on it ends the joined
+     * command's process group, not the sandbox). Inside a PID namespace the joined command is
+     * one more process of it (not its PID 1), and dies with it. It gets what entering the
+     * sandbox's user namespace gives: running as root inside, every capability there; as
+     * another id, none. Until it executes the command, the process entering the sandbox cannot
+     * be inspected, traced or altered from inside the sandbox.
      *
-     * @throws LaunchException if the command could not be started there, e.g. because the
-     *     sandbox has ended
+     * @throws LaunchException if the command could not be started there, naming the step (e.g.
+     *     {@code "find target"} once the sandbox has ended, {@code "setns"}, {@code "chdir"},
+     *     {@code "execve"})
      */
     IsolatedProcess join(JoinSpec spec);
 
@@ -94,8 +113,8 @@ public interface IsolatedProcess extends AutoCloseable {
     InputStream stderr();
 
     /**
-     * Kills the main process if it still runs ({@code SIGKILL}), waits until it is reaped, and
-     * closes the streams. Idempotent.
+     * Kills the sandbox like {@link #destroy()} if its main process still runs, waits until that
+     * is reaped, and closes the streams. Idempotent.
      */
     @Override
     void close();

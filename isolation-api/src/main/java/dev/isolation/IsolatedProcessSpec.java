@@ -161,7 +161,8 @@ public abstract class IsolatedProcessSpec {
     /**
      * The most memory the sandbox may use, in bytes (a cgroup limit). Past it the kernel's OOM
      * killer kills a process of the sandbox, and {@link ExitStatus#oomKilled()} says so. By
-     * default the sandbox may not swap beyond it; see {@link #swapLimitBytes()}.
+     * default the sandbox may not swap beyond it; see {@link #swapLimitBytes()}. Where the
+     * host cannot give this user a cgroup, see {@link #hasResourceLimits()}.
      */
     public abstract OptionalLong memoryLimitBytes();
 
@@ -174,14 +175,30 @@ public abstract class IsolatedProcessSpec {
     /** The most CPU time the sandbox may use, in CPUs: 1.5 means one and a half CPUs' worth (a cgroup quota). */
     public abstract OptionalDouble cpuQuota();
 
-    /** The sandbox's relative CPU weight, 1 to 10000 (cgroup v2 scale; default 100). */
+    /**
+     * The sandbox's relative CPU weight, 1 to 10000 (cgroup v2 scale; default 100). On cgroup v1
+     * it becomes {@code cpu.shares} by systemd's linear mapping, {@code weight * 1024 / 100}
+     * within 2..262144: the default 100 gives the default 1024 shares.
+     */
     public abstract OptionalInt cpuWeight();
 
     /**
      * Whether a minimal init runs as PID 1 in front of the command: it reaps orphaned
      * processes, forwards signals to the command, and exits with the command's status. For
      * commands that start children they do not wait for. Needs {@link Namespace#PID}.
-     * Default: the command itself is PID 1.
+     * Default: the command itself is PID 1 (which, like any PID 1, gets only the signals it
+     * handles, and inherits the orphans of its sandbox).
+     *
+     * <p>The command is then PID 2, the init's only child. Every signal the init can catch
+     * ({@code HUP}, {@code INT}, {@code QUIT}, {@code TERM}, {@code USR1}, {@code USR2}, ... as
+     * sent by {@link IsolatedProcess#kill(Signal)} or from inside) goes to the command.
+     * {@code SIGKILL} ends the init and with it the whole PID namespace. When the command ends,
+     * the init ends too, and the kernel kills what is left of the namespace; the
+     * {@link ExitStatus} is the command's own: {@code exited(N)} or {@code killed(N)}, exactly
+     * as without an init (not the shell's 128+N, which is what the init process itself exits
+     * with: a PID 1 cannot die of a signal it sends itself, so the library reports the command's
+     * status that the init passes to it). The init runs the library's helper image, not a
+     * binary of the sandbox; it is not dumpable and holds none of the sandbox's streams.
      */
     @Value.Default
     public boolean init() {
@@ -194,7 +211,28 @@ public abstract class IsolatedProcessSpec {
      */
     public abstract Optional<Duration> timeout();
 
-    /** Whether the spec asks for any cgroup limit. */
+    /**
+     * Whether the spec asks for any cgroup limit.
+     *
+     * <p>With limits, the sandbox gets a cgroup of its own (cgroup v1 or v2, whichever the host
+     * uses), created and limited before the command runs, and removed when the sandbox ends;
+     * when its main process ends, whatever still runs in it is killed. Where that cgroup goes:
+     * <ul>
+     * <li>as root: under {@code isolation/} at the top of each hierarchy, e.g.
+     * {@code /sys/fs/cgroup/memory/isolation/} (v1) or {@code /sys/fs/cgroup/isolation/} (v2,
+     * enabling the controllers needed in the root cgroup when they are not yet);</li>
+     * <li>unprivileged on cgroup v2: in the JVM's own cgroup, when it is delegated to the user, as
+     * under {@code systemd-run --user --scope -p Delegate=yes java ...}. cgroup v2 lets only a
+     * cgroup without processes of its own hand controllers to children, so on the first launch
+     * with limits the JVM and its helper (and nothing else) are moved into a new child
+     * {@code isolation-jvm}, and sandboxes go into {@code isolation/}, a sibling. When the JVM's
+     * cgroup holds any other process, nothing is moved and the launch is refused;</li>
+     * <li>unprivileged on cgroup v1: in the JVM's own cgroup of each hierarchy, when it is
+     * writable by the user.</li>
+     * </ul>
+     * Otherwise the launch fails with an {@link UnsupportedHostException} (step
+     * {@code create cgroup}) that says what to change: a requested limit is never dropped.
+     */
     public boolean hasResourceLimits() {
         return memoryLimitBytes().isPresent() || pidsLimit().isPresent() || cpuQuota().isPresent() || cpuWeight().isPresent();
     }

@@ -50,7 +50,12 @@ public abstract class JoinSpec {
     /** The working directory inside the target's root. Default {@code /}. */
     public abstract Optional<String> workingDirectory();
 
-    /** The namespaces to enter. Empty means every namespace the target does not share with the caller. */
+    /**
+     * The namespaces to enter. Empty means every namespace the target does not share with the
+     * caller. An unprivileged caller enters the target's user namespace in any case (it could
+     * enter none of the others from outside it). The root filesystem and working directory
+     * follow the mount namespace: without it the command sees the caller's filesystem.
+     */
     public abstract Set<Namespace> namespaces();
 
     /** The uid to run as inside; default the target's. */

@@ -20,7 +20,12 @@ public interface Launcher {
 
     /**
      * Runs a command inside the namespaces of any process, by its host pid, like
-     * {@code nsenter --target PID}. The caller needs the privileges nsenter would need.
+     * {@code nsenter --target PID}. The caller needs the privileges nsenter would need. The
+     * process is pinned (with a pidfd, Linux 5.3+) before anything of it is opened, so a pid that
+     * is reused meanwhile makes the join fail rather than enter another process. Besides the
+     * namespaces, the command enters the process's root directory (with its mount namespace) and
+     * its cgroups, and runs as its uid and gid unless the spec says otherwise; see
+     * {@link IsolatedProcess#join(JoinSpec)}.
      *
      * @throws LaunchException if the process does not exist or cannot be entered
      */

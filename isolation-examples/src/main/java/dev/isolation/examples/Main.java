@@ -5,10 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The {@code isolation} command line: {@code run}, {@code probe} and {@code example}.
+ * The {@code isolation} command line: {@code run}, {@code join}, {@code probe} and {@code example}.
  *
  * <pre>
  * java -jar isolation-examples.jar run [options] -- COMMAND [ARG...]
+ * java -jar isolation-examples.jar join --pid PID [--ns LIST] -- COMMAND [ARG...]
  * java -jar isolation-examples.jar probe
  * java -jar isolation-examples.jar example mini-container|build-step|test-helper
  * </pre>
@@ -33,6 +34,8 @@ public final class Main {
         switch (args.get(0)) {
             case "run":
                 return RunCommand.run(rest, out, err);
+            case "join":
+                return JoinCommand.run(rest, out, err);
             case "probe":
                 return ProbeCommand.run(out, err);
             case "example":
@@ -54,6 +57,7 @@ public final class Main {
     static String usage() {
         return String.join("\n", Arrays.asList(
                 "usage: isolation run [options] -- COMMAND [ARG...]",
+                "       isolation join --pid PID [--ns LIST] [join options] -- COMMAND [ARG...]",
                 "       isolation probe",
                 "       isolation example mini-container|build-step|test-helper",
                 "       isolation bench [--iterations N] [--threads-seconds S] [--alive N] (see bench --help)",
@@ -73,10 +77,21 @@ public final class Main {
                 "  --pids N              at most N tasks (processes and threads)",
                 "  --cpus X              CPU quota in CPUs, e.g. 0.5 or 1.5",
                 "  --timeout DURATION    kill the sandbox after e.g. 10s, 500ms, 2m",
+                "  --init                a minimal init as PID 1: reaps orphans, forwards signals",
+                "  --print-pid           print \"isolation: pid N\" (the host pid) on stderr at start",
                 "exit status: the command's; 128+N if signal N killed it; 124 on timeout;",
                 "             137 (and a message) if the OOM killer killed a process of the sandbox;",
                 "             125 if the sandbox could not be set up; 126 if the command could not be",
                 "             executed; 127 if it was not found",
+                "",
+                "join (like nsenter --target PID): runs COMMAND in the namespaces, root, cgroup and",
+                "identity of process PID, e.g. a sandbox started with run --print-pid:",
+                "  --pid PID             the host pid of the process to join (required)",
+                "  --ns LIST             only these, of user,mnt,pid,net,uts,ipc,cgroup,time",
+                "                        (default: every one it does not share with us)",
+                "  --uid N, --gid N      run as these ids (default: the target's)",
+                "  --workdir DIR         working directory (default /); --env K=V (repeatable)",
+                "exit status: as for run",
                 ""));
     }
 }

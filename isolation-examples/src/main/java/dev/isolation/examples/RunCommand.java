@@ -22,6 +22,8 @@ import java.util.Set;
 /** {@code isolation run}: runs one command in a sandbox with the terminal's streams. */
 final class RunCommand {
     static final int TIMED_OUT = 124;
+    /** 128 + SIGKILL, what a shell reports for a process the OOM killer killed. */
+    static final int OOM_KILLED = 137;
     static final int NOT_EXECUTABLE = 126;
     static final int NOT_FOUND = 127;
 
@@ -30,17 +32,29 @@ final class RunCommand {
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
         IsolatedProcessSpec spec;
+        Options options;
         try {
-            spec = Options.parse(args).toSpec();
+            options = Options.parse(args);
+            spec = options.toSpec();
         } catch (UsageException | InvalidSpecException e) {
             err.println("isolation: " + e.getMessage());
             return Main.SETUP_FAILED;
         }
         try (IsolatedProcess process = Isolation.launcher().launch(spec)) {
+            if (options.printPid) {
+                // for `isolation join --pid N` from another terminal
+                err.println("isolation: pid " + process.pid());
+                err.flush();
+            }
             ExitStatus status = process.waitFor();
             if (status.timedOut()) {
                 err.println("isolation: timed out after " + spec.timeout().orElseThrow().toMillis() + " ms; the sandbox was killed");
                 return TIMED_OUT;
+            }
+            if (status.oomKilled()) {
+                err.println("isolation: the sandbox was killed by the OOM killer (memory limit "
+                        + spec.memoryLimitBytes().orElse(0) + " bytes)");
+                return OOM_KILLED;
             }
             return status.shellStatus();
         } catch (CommandNotFoundException e) {
@@ -74,6 +88,7 @@ final class RunCommand {
         final Set<Namespace> namespaces = EnumSet.copyOf(IsolatedProcessSpec.DEFAULT_NAMESPACES);
         boolean mapRoot;
         boolean explicitMaps;
+        boolean printPid;
 
         static Options parse(List<String> args) {
             Options options = new Options();
@@ -82,6 +97,16 @@ final class RunCommand {
                 String option = args.get(i);
                 if (option.equals("--map-root")) {
                     options.mapRoot = true;
+                    i++;
+                    continue;
+                }
+                if (option.equals("--print-pid")) {
+                    options.printPid = true;
+                    i++;
+                    continue;
+                }
+                if (option.equals("--init")) {
+                    options.builder.init(true);
                     i++;
                     continue;
                 }
@@ -134,6 +159,8 @@ final class RunCommand {
                 }
                 case "--workdir" -> builder.workingDirectory(value);
                 case "--memory" -> builder.memoryLimitBytes(Sizes.parseBytes(value));
+                case "--pids" -> builder.pidsLimit(number(option, value));
+                case "--cpus" -> builder.cpuQuota(cpus(value));
                 case "--timeout" -> builder.timeout(Sizes.parseDuration(value));
                 default -> throw new UsageException("unknown option " + option + " (see isolation help)");
             }
@@ -149,6 +176,26 @@ final class RunCommand {
                 builder.addGidMappings(IdMapping.single(0, ProcessIds.gid()));
             }
             return builder.build();
+        }
+
+        private static long number(String option, String value) {
+            try {
+                return Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException(option + " takes a whole number, got " + value);
+            }
+        }
+
+        private static double cpus(String value) {
+            try {
+                double cpus = Double.parseDouble(value.trim());
+                if (Double.isNaN(cpus) || Double.isInfinite(cpus)) {
+                    throw new NumberFormatException();
+                }
+                return cpus;
+            } catch (NumberFormatException e) {
+                throw new UsageException("--cpus takes a number of CPUs such as 1.5, got " + value);
+            }
         }
 
         private static IdMapping mapping(String option, String value) {

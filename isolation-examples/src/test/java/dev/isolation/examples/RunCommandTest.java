@@ -63,6 +63,17 @@ class RunCommandTest {
     }
 
     @Test
+    void resourceLimits() {
+        IsolatedProcessSpec spec = parse("--memory", "64m", "--pids", "32", "--cpus", "1.5", "--", "true");
+        assertThat(spec.memoryLimitBytes()).hasValue(64L << 20);
+        assertThat(spec.pidsLimit()).hasValue(32);
+        assertThat(spec.cpuQuota()).hasValue(1.5);
+        assertThatThrownBy(() -> parse("--pids", "many", "--", "true")).hasMessageContaining("--pids takes a whole number");
+        assertThatThrownBy(() -> parse("--cpus", "half", "--", "true")).hasMessageContaining("--cpus takes a number of CPUs");
+        assertThat(exit("run", "--cpus", "0", "--", "true")).startsWith("125 ").contains("cpuQuota");
+    }
+
+    @Test
     void badCommandLinesExitWith125AndSayWhy() {
         assertThat(exit("run", "--net", "maybe", "--", "true")).startsWith("125 ").contains("--net takes none or host");
         assertThat(exit("run", "--hostname")).startsWith("125 ").contains("--hostname needs a value");

@@ -48,7 +48,29 @@ final class Failures {
             return new LaunchException(step, path, errno, name, text, step + " refused the mapping: check that " + file
                     + " grants user " + System.getProperty("user.name") + " the host ids mapped");
         }
+        String cgroupRemedy = cgroupRemedy(step, errno);
+        if (cgroupRemedy != null) {
+            return new UnsupportedHostException(step, path, errno, name, text, cgroupRemedy);
+        }
         return new LaunchException(step, path, errno, name, text, null);
+    }
+
+    /** Advice for a failure of the helper's cgroup steps that a host setting explains, or null. */
+    private static String cgroupRemedy(String step, int errno) {
+        if (step.equals("set memory.swap.max") && errno == Errno.ENOENT) {
+            return "This kernel does not account swap per cgroup (booted with cgroup.memory=noswap, or built without "
+                    + "CONFIG_MEMCG_SWAP) while the host has swap, so the sandbox could swap beyond its memory limit; "
+                    + "enable swap accounting, or turn swap off (swapoff -a)";
+        }
+        if (step.equals("set memory.memsw.limit_in_bytes") && errno == Errno.ENOENT) {
+            return "A swap allowance needs swap accounting, which this kernel has off: boot it with swapaccount=1";
+        }
+        boolean cgroupStep = step.equals("create cgroup") || step.equals("join cgroup") || step.startsWith("set ");
+        if (cgroupStep && (errno == Errno.EACCES || errno == Errno.EPERM || errno == 30 /* EROFS */)) {
+            return "The cgroup filesystem refuses this user; run as root, or start the JVM in a cgroup delegated to the "
+                    + "user (cgroup v2: systemd-run --user --scope -p Delegate=yes java ...)";
+        }
+        return null;
     }
 
     /** Advice for a clone(2) failure that a host setting explains, or null. */

@@ -98,9 +98,18 @@ final class HelperConnection {
 
     /** Registers {@code process} and sends its LAUNCH frame with its three stdio descriptors. */
     void launch(LinuxIsolatedProcess process, byte[] payload, int[] stdio) {
+        start(Protocol.MSG_LAUNCH, process, payload, stdio);
+    }
+
+    /** Registers a joined {@code process} and sends its JOIN frame with its three stdio descriptors. */
+    void join(LinuxIsolatedProcess process, byte[] payload, int[] stdio) {
+        start(Protocol.MSG_JOIN, process, payload, stdio);
+    }
+
+    private void start(int type, LinuxIsolatedProcess process, byte[] payload, int[] stdio) {
         launches.put(process.id(), process);
         try {
-            send(Protocol.MSG_LAUNCH, process.id(), payload, stdio);
+            send(type, process.id(), payload, stdio);
         } catch (RuntimeException e) {
             launches.remove(process.id());
             throw e;
@@ -118,6 +127,21 @@ final class HelperConnection {
         }
         try {
             send(Protocol.MSG_SIGNAL, id, Protocol.buffer(4).putInt(signal).array(), new int[0]);
+        } catch (LaunchException e) {
+            // The helper died; its sandboxes died with it.
+        }
+    }
+
+    /**
+     * Asks the helper to signal every process of a launch (its PID namespace, its cgroup, or its
+     * process group); a no-op once the helper is gone or the launch was reaped.
+     */
+    void signalAll(long id, int signal) {
+        if (closed) {
+            return;
+        }
+        try {
+            send(Protocol.MSG_SIGNAL_ALL, id, Protocol.buffer(4).putInt(signal).array(), new int[0]);
         } catch (LaunchException e) {
             // The helper died; its sandboxes died with it.
         }
@@ -220,7 +244,12 @@ final class HelperConnection {
             case Protocol.MSG_STARTED -> {
                 LinuxIsolatedProcess process = launches.get(id);
                 if (process != null) {
-                    process.started(payload.getInt());
+                    int pid = payload.getInt();
+                    // version 2: the memory and cpu cgroup directories ("" without a cgroup)
+                    String memoryCgroup = payload.hasRemaining() ? cString(payload) : "";
+                    String cpuCgroup = payload.hasRemaining() ? cString(payload) : "";
+                    process.cgroupDirectories(memoryCgroup, cpuCgroup);
+                    process.started(pid);
                 }
             }
             case Protocol.MSG_FAILED -> {
@@ -236,10 +265,13 @@ final class HelperConnection {
                 LinuxIsolatedProcess process = launches.remove(id);
                 if (process != null) {
                     int status = payload.getInt();
-                    payload.getInt();
+                    int flags = payload.getInt();
                     long userMicros = payload.getLong();
                     long systemMicros = payload.getLong();
                     long maxRssKib = payload.getLong();
+                    if (payload.remaining() >= 16) {
+                        process.cgroupFigures(flags, payload.getLong(), payload.getLong());
+                    }
                     process.exited(status, userMicros, systemMicros, maxRssKib);
                 }
             }

@@ -33,7 +33,7 @@ final class HostProbe {
         checks.add(tryRootfsPivot(launcher));
         checks.add(tool("newuidmap"));
         checks.add(tool("newgidmap"));
-        checks.add(cgroups());
+        checks.add(cgroups(launcher));
         return new HostReport(checks);
     }
 
@@ -91,23 +91,20 @@ final class HostProbe {
                 "not installed: unprivileged callers can map only their own id; install the uidmap package for more");
     }
 
-    private static HostReport.Check cgroups() {
-        Path root = Path.of("/sys/fs/cgroup");
-        if (Files.exists(root.resolve("cgroup.controllers"))) {
-            return new HostReport.Check("cgroups", true, "v2 (unified), controllers: " + read(root.resolve("cgroup.controllers"))
-                    + "; resource limits are not implemented in this version");
+    /** Where resource limits would go, decided as a launch with every limit would, without changing anything. */
+    private static HostReport.Check cgroups(LinuxLauncher launcher) {
+        try {
+            long helperPid = launcher.helper().helperPid();
+            CgroupLayout.Plan plan = CgroupLayout.plan(CgroupLayout.Host.current(helperPid), new CgroupLayout.Needs(true, true, true));
+            StringBuilder detail = new StringBuilder("resource limits work: cgroup ")
+                    .append(plan.version() == CgroupLayout.Version.V1 ? "v1" : "v2").append(", sandboxes under ");
+            detail.append(String.join(" ", plan.parents().stream().map(CgroupLayout.Parent::dir).toList()));
+            plan.actions().stream().filter(a -> a instanceof CgroupLayout.MoveProcesses).findFirst().ifPresent(a -> detail
+                    .append("; the first launch with limits moves this JVM into ").append(((CgroupLayout.MoveProcesses) a).to()));
+            return new HostReport.Check("cgroups", true, detail.toString());
+        } catch (dev.isolation.IsolationException e) {
+            return new HostReport.Check("cgroups", false, "resource limits are refused: " + e.getMessage());
         }
-        List<String> v1 = new ArrayList<>();
-        for (String controller : List.of("memory", "pids", "cpu")) {
-            if (Files.isDirectory(root.resolve(controller))) {
-                v1.add(controller);
-            }
-        }
-        if (!v1.isEmpty()) {
-            return new HostReport.Check("cgroups", true, "v1 (hybrid), controllers: " + String.join(" ", v1)
-                    + "; resource limits are not implemented in this version");
-        }
-        return new HostReport.Check("cgroups", false, "no cgroup filesystem found under /sys/fs/cgroup");
     }
 
     private static String read(Path path) {

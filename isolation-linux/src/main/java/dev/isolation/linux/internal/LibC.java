@@ -63,6 +63,10 @@ final class LibC {
 
     static native int fcntl(int fd, int command, int argument) throws LastErrorException;
 
+    static native int mkdir(String path, int mode) throws LastErrorException;
+
+    static native int rmdir(String path) throws LastErrorException;
+
     static native int socketpair(int domain, int type, int protocol, int[] fds) throws LastErrorException;
 
     static final int SHUT_RDWR = 2;

@@ -11,6 +11,7 @@ import dev.isolation.Signal;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -30,7 +31,11 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     private static final int SIGKILL = 9;
 
     private final long id;
+    /** The launch's spec; null for a process started by a join. */
     private final IsolatedProcessSpec spec;
+    private final List<String> command;
+    /** Starts joins into this sandbox, through the same helper. */
+    private final LinuxLauncher launcher;
     private final HelperConnection helper;
     private final Executor notifier;
     private final OutputStream stdin;
@@ -39,7 +44,8 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
 
     private final CountDownLatch startLatch = new CountDownLatch(1);
     private final CountDownLatch exitLatch = new CountDownLatch(1);
-    private final CompletableFuture<ExitStatus> onExit = new CompletableFuture<>();
+    /** Made on the first call of onExit(): most callers never ask, and completing costs a thread hand-off. */
+    private CompletableFuture<ExitStatus> onExit; // guarded by this
     private volatile int pid;
     private volatile LaunchException launchFailure;
     private volatile ExitStatus exitStatus;
@@ -47,13 +53,28 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     private volatile long userMicros;
     private volatile long systemMicros;
     private volatile long maxRssKib;
+    /** The sandbox's cgroup directories from STARTED; "" without resource limits. */
+    private volatile String memoryCgroup = "";
+    private volatile String cpuCgroup = "";
+    /** From EXITED: ISO_EXIT_* flags and the cgroup's final figures (-1: unknown). */
+    private volatile int exitFlags;
+    private volatile long cgroupPeakBytes = -1;
+    private volatile long cgroupCpuMicros = -1;
     private volatile boolean timedOut;
     private volatile ScheduledFuture<?> timeout;
 
     LinuxIsolatedProcess(long id, IsolatedProcessSpec spec, HelperConnection helper, Executor notifier,
             OutputStream stdin, InputStream stdout, InputStream stderr) {
+        this(id, spec, spec.command(), null, helper, notifier, stdin, stdout, stderr);
+    }
+
+    /** {@code spec} is null for a joined process; {@code launcher} (null: none) serves {@link #join}. */
+    LinuxIsolatedProcess(long id, IsolatedProcessSpec spec, List<String> command, LinuxLauncher launcher,
+            HelperConnection helper, Executor notifier, OutputStream stdin, InputStream stdout, InputStream stderr) {
         this.id = id;
         this.spec = spec;
+        this.command = List.copyOf(command);
+        this.launcher = launcher;
         this.helper = helper;
         this.notifier = notifier;
         this.stdin = stdin;
@@ -70,6 +91,18 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     }
 
     // --- driven by the reader thread ---
+
+    void cgroupDirectories(String memory, String cpu) {
+        memoryCgroup = memory;
+        cpuCgroup = cpu;
+    }
+
+    /** Called before {@link #exited}, with the EXITED frame's cgroup part. */
+    void cgroupFigures(int flags, long peakBytes, long cpuMicros) {
+        exitFlags = flags;
+        cgroupPeakBytes = peakBytes;
+        cgroupCpuMicros = cpuMicros;
+    }
 
     void started(int hostPid) {
         pid = hostPid;
@@ -88,14 +121,18 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
         int signal = waitStatus & 0x7f;
         ExitStatus status = (signal == 0
                 ? ExitStatus.exited((waitStatus >> 8) & 0xff)
-                : ExitStatus.killed(signal, (waitStatus & 0x80) != 0)).withTimedOut(timedOut);
+                : ExitStatus.killed(signal, (waitStatus & 0x80) != 0)).withTimedOut(timedOut)
+                .withOomKilled((exitFlags & Protocol.EXIT_OOM_KILLED) != 0);
         exitStatus = status;
         ScheduledFuture<?> pending = timeout;
         if (pending != null) {
             pending.cancel(false);
         }
         exitLatch.countDown();
-        notifier.execute(() -> onExit.complete(status));
+        CompletableFuture<ExitStatus> future = onExitIfAsked();
+        if (future != null) {
+            notifier.execute(() -> future.complete(status));
+        }
     }
 
     void helperDied(String message) {
@@ -106,7 +143,10 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
             IsolationException failure = new IsolationException(message);
             lost = failure;
             exitLatch.countDown();
-            notifier.execute(() -> onExit.completeExceptionally(failure));
+            CompletableFuture<ExitStatus> future = onExitIfAsked();
+            if (future != null) {
+                notifier.execute(() -> future.completeExceptionally(failure));
+            }
         }
     }
 
@@ -176,7 +216,23 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     }
 
     @Override
-    public CompletableFuture<ExitStatus> onExit() {
+    public synchronized CompletableFuture<ExitStatus> onExit() {
+        if (onExit == null) {
+            onExit = new CompletableFuture<>();
+            if (exitLatch.getCount() == 0) {
+                // ended before anyone asked: nothing else will complete it
+                IsolationException failure = lost;
+                if (failure != null) {
+                    onExit.completeExceptionally(failure);
+                } else {
+                    onExit.complete(exitStatus);
+                }
+            }
+        }
+        return onExit;
+    }
+
+    private synchronized CompletableFuture<ExitStatus> onExitIfAsked() {
         return onExit;
     }
 
@@ -200,25 +256,41 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
 
     @Override
     public void destroy() {
-        // With a PID namespace, SIGKILL to its PID 1 makes the kernel kill everything in it.
+        // The helper kills the PID namespace through its PID 1, the cgroup, or else the process
+        // group; for a joined process, its process group (ISO_MSG_SIGNAL_ALL).
         if (isAlive()) {
-            helper.signal(id, SIGKILL);
+            helper.signalAll(id, SIGKILL);
         }
     }
 
     @Override
     public IsolatedProcess join(JoinSpec joinSpec) {
         Objects.requireNonNull(joinSpec, "joinSpec");
-        throw new LaunchException("join", "", null, null, "joining a sandbox is not implemented yet", null);
+        if (launcher == null) {
+            throw new LaunchException("join", "", null, null, "this handle cannot start joins", null);
+        }
+        if (!isAlive()) {
+            int esrch = 3;
+            throw new LaunchException("find target", "", esrch, Errno.name(esrch), Errno.text(esrch), "the sandbox has ended: " + this);
+        }
+        // The helper refuses too (FAILED "find target", ESRCH) if it ends before the join gets there.
+        return launcher.join(helper, id, pid, joinSpec);
     }
 
     @Override
     public Optional<ResourceUsage> resourceUsage() {
         if (exitStatus == null) {
-            return Optional.empty();
+            // running: the cgroup's current figures, when it has one
+            Optional<ResourceUsage> live = Cgroups.read(memoryCgroup, cpuCgroup);
+            if (live.isPresent() || exitStatus == null) {
+                return live;
+            }
         }
-        return Optional.of(new ResourceUsage(OptionalLong.empty(), OptionalLong.of(maxRssKib * 1024),
-                Duration.ofNanos((userMicros + systemMicros) * 1000)));
+        // ended: the cgroup's final figures, or the main process's rusage without a cgroup
+        boolean cgroup = (exitFlags & Protocol.EXIT_HAS_CGROUP) != 0;
+        long peakBytes = cgroup && cgroupPeakBytes >= 0 ? cgroupPeakBytes : maxRssKib * 1024;
+        long cpuMicros = cgroup && cgroupCpuMicros >= 0 ? cgroupCpuMicros : userMicros + systemMicros;
+        return Optional.of(new ResourceUsage(OptionalLong.empty(), OptionalLong.of(peakBytes), Duration.ofNanos(cpuMicros * 1000)));
     }
 
     @Override
@@ -239,7 +311,7 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
     @Override
     public void close() {
         if (isAlive()) {
-            helper.signal(id, SIGKILL);
+            helper.signalAll(id, SIGKILL);
             boolean interrupted = false;
             while (exitLatch.getCount() > 0) {
                 try {
@@ -267,6 +339,6 @@ final class LinuxIsolatedProcess implements IsolatedProcess {
 
     @Override
     public String toString() {
-        return "IsolatedProcess[pid=" + pid + ", " + (isAlive() ? "running" : "ended " + exitStatus) + ", command=" + spec.command() + "]";
+        return "IsolatedProcess[pid=" + pid + ", " + (isAlive() ? "running" : "ended " + exitStatus) + ", command=" + command + "]";
     }
 }

@@ -30,6 +30,8 @@ final class LinuxLauncher implements Launcher {
     private final ScheduledThreadPoolExecutor scheduler = newScheduler();
     private HelperBinary binary;
     private HelperConnection helper;
+    /** The library's cgroup parents for resource limits, prepared per helper. */
+    private final Cgroups cgroups = new Cgroups();
 
     @Override
     public IsolatedProcess launch(IsolatedProcessSpec spec) {
@@ -39,12 +41,13 @@ final class LinuxLauncher implements Launcher {
         HelperConnection connection;
         try {
             connection = helper();
+            payload = cgroups.withLimits(payload, spec, connection.helperPid());
         } catch (RuntimeException e) {
             stdio.closeAll();
             throw e;
         }
-        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, connection, scheduler,
-                stdio.stdin(), stdio.stdout(), stdio.stderr());
+        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, spec.command(), this,
+                connection, scheduler, stdio.stdin(), stdio.stdout(), stdio.stderr());
         try {
             connection.launch(process, payload, stdio.childEnds());
         } catch (RuntimeException e) {
@@ -72,7 +75,75 @@ final class LinuxLauncher implements Launcher {
     @Override
     public IsolatedProcess join(long pid, JoinSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        throw new LaunchException("join", "/proc/" + pid, null, null, "joining a process is not implemented yet", null);
+        if (pid <= 0 || pid > Integer.MAX_VALUE) {
+            int esrch = 3;
+            throw new LaunchException("find target", "/proc/" + pid, esrch, Errno.name(esrch), Errno.text(esrch), "not a process id");
+        }
+        return join(helper(), -1, pid, spec);
+    }
+
+    /**
+     * Starts {@code spec} in the namespaces of launch {@code targetLaunch} of {@code connection}
+     * (its main process {@code targetPid}), or of any process {@code targetPid} when
+     * {@code targetLaunch} is negative. Returns once the command executes.
+     */
+    IsolatedProcess join(HelperConnection connection, long targetLaunch, long targetPid, JoinSpec spec) {
+        byte[] payload = encodeJoin(spec, targetLaunch, targetPid);
+        Stdio stdio = Stdio.open(spec.stdin(), spec.stdout(), spec.stderr());
+        LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), null, spec.command(), this,
+                connection, scheduler, stdio.stdin(), stdio.stdout(), stdio.stderr());
+        try {
+            connection.join(process, payload, stdio.childEnds());
+        } catch (RuntimeException e) {
+            stdio.closeAll();
+            throw e;
+        } finally {
+            stdio.closeChildEnds();
+        }
+        process.awaitStart();
+        return process;
+    }
+
+    /**
+     * The namespaces a join enters: those named, or (none named) every one the target does not
+     * share with the helper. An unprivileged caller always enters the target's user namespace
+     * too: without it, it could enter none of the others.
+     */
+    static long joinNamespaceFlags(Set<Namespace> namespaces) {
+        if (namespaces.isEmpty()) {
+            return 0;
+        }
+        long flags = cloneFlags(namespaces);
+        if (namespaces.contains(Namespace.TIME)) {
+            flags |= Protocol.CLONE_NEWTIME;
+        }
+        if (LibC.geteuid() != 0) {
+            flags |= Protocol.CLONE_NEWUSER;
+        }
+        return flags;
+    }
+
+    static byte[] encodeJoin(JoinSpec spec, long targetLaunch, long targetPid) {
+        Protocol.TlvWriter tlv = new Protocol.TlvWriter();
+        for (String argument : spec.command()) {
+            tlv.string(Protocol.TLV_ARG, argument);
+        }
+        for (Map.Entry<String, String> variable : spec.effectiveEnvironment().entrySet()) {
+            tlv.string(Protocol.TLV_ENV, variable.getKey() + "=" + variable.getValue());
+        }
+        tlv.string(Protocol.TLV_CWD, spec.workingDirectory().orElse("/"));
+        if (spec.uid().isPresent() || spec.gid().isPresent()) {
+            tlv.ids(Protocol.TLV_RUN_AS, spec.uid().orElse(Protocol.JOIN_TARGETS_ID), spec.gid().orElse(Protocol.JOIN_TARGETS_ID));
+        }
+        if (targetLaunch >= 0) {
+            tlv.u64(Protocol.TLV_JOIN_LAUNCH, targetLaunch);
+        } else {
+            tlv.bytes(Protocol.TLV_JOIN_PID, Protocol.buffer(4).putInt((int) targetPid).array());
+        }
+        if (!spec.namespaces().isEmpty()) {
+            tlv.u64(Protocol.TLV_JOIN_NAMESPACES, joinNamespaceFlags(spec.namespaces()));
+        }
+        return tlv.toByteArray();
     }
 
     @Override
@@ -155,6 +226,9 @@ final class LinuxLauncher implements Launcher {
             tlv.mount(kind, flags, mount.sizeBytes().orElse(0), source, mount.destination());
         }
         spec.hostname().ifPresent(name -> tlv.string(Protocol.TLV_HOSTNAME, name));
+        if (spec.init()) {
+            tlv.empty(Protocol.TLV_INIT);
+        }
         return tlv.toByteArray();
     }
 
@@ -182,15 +256,36 @@ final class LinuxLauncher implements Launcher {
         }
     }
 
+    /** One {@code /dev/null} descriptor, opened once and shared by every launch that discards a stream. */
+    private static final class DevNull {
+        private static final int FD = open();
+
+        private static int open() {
+            try {
+                return LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+            } catch (LastErrorException e) {
+                throw Failures.fromErrno("open", "/dev/null", e.getErrorCode());
+            }
+        }
+
+        static int fd() {
+            return FD;
+        }
+    }
+
     /** The JVM's and the sandbox's ends of the three standard streams of one launch. */
     private record Stdio(Fd[] parentEnds, int[] childEnds, boolean[] ownsChildEnd) {
 
         static Stdio open(IsolatedProcessSpec spec) {
+            return open(spec.stdin(), spec.stdout(), spec.stderr());
+        }
+
+        static Stdio open(Redirect stdin, Redirect stdout, Redirect stderr) {
             Stdio stdio = new Stdio(new Fd[3], new int[] {-1, -1, -1}, new boolean[3]);
             try {
-                stdio.open(STDIN, spec.stdin(), "stdin");
-                stdio.open(1, spec.stdout(), "stdout");
-                stdio.open(2, spec.stderr(), "stderr");
+                stdio.open(STDIN, stdin, "stdin");
+                stdio.open(1, stdout, "stdout");
+                stdio.open(2, stderr, "stderr");
                 return stdio;
             } catch (RuntimeException e) {
                 stdio.closeAll();
@@ -213,7 +308,7 @@ final class LinuxLauncher implements Launcher {
                     ownsChildEnd[stream] = true;
                 }
                 case INHERIT -> childEnds[stream] = stream;
-                case DISCARD -> openFile(stream, "/dev/null", LibC.O_RDWR, name);
+                case DISCARD -> childEnds[stream] = DevNull.fd();
                 case READ_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_RDONLY, name);
                 case WRITE_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, name);
                 case APPEND_FILE -> openFile(stream, redirect.file().orElseThrow().toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, name);

@@ -1,6 +1,5 @@
 package dev.isolation.linux.internal;
 
-import dev.isolation.InvalidSpecException;
 import dev.isolation.IsolatedProcessSpec;
 import dev.isolation.Launcher;
 import dev.isolation.Namespace;
@@ -40,10 +39,6 @@ public final class LinuxLauncherProvider implements LauncherProvider {
 
     @Override
     public void validate(IsolatedProcessSpec spec) {
-        if (spec.memoryLimitBytes().isPresent()) {
-            throw new InvalidSpecException("memoryLimitBytes",
-                    "memory limits are not enforced by this version of isolation-linux yet; refusing rather than running unlimited");
-        }
         if (LinuxLauncher.namespacesFor(spec).contains(Namespace.USER)) {
             // Throws InvalidSpecException when the caller could not write the maps.
             IdMaps.uidPlan(spec);

@@ -16,6 +16,8 @@ final class Protocol {
 
     static final int MSG_LAUNCH = 1;
     static final int MSG_SIGNAL = 2;
+    static final int MSG_JOIN = 3;
+    static final int MSG_SIGNAL_ALL = 4;
     static final int MSG_HELLO = 100;
     static final int MSG_STARTED = 101;
     static final int MSG_FAILED = 102;
@@ -38,11 +40,28 @@ final class Protocol {
     static final int TLV_HOSTNAME = 14;
     static final int TLV_RUN_AS = 15;
     static final int TLV_CGROUP_PROCS = 16;
+    static final int TLV_INIT = 17;
+    static final int TLV_CG_MEMORY_MAX = 20;
+    static final int TLV_CG_SWAP_MAX = 21;
+    static final int TLV_CG_PIDS_MAX = 22;
+    static final int TLV_CG_CPU_QUOTA = 23;
+    static final int TLV_CG_CPU_WEIGHT = 24;
+    static final int TLV_CG_PARENT = 25;
+    static final int TLV_JOIN_LAUNCH = 30;
+    static final int TLV_JOIN_PID = 31;
+    static final int TLV_JOIN_NAMESPACES = 32;
+    /** In the RUN_AS of a JOIN: this id is the target's. */
+    static final int JOIN_TARGETS_ID = -1;
+
+    /** struct iso_exit flags */
+    static final int EXIT_HAS_CGROUP = 1;
+    static final int EXIT_OOM_KILLED = 2;
 
     static final int MOUNT_BIND = 1;
     static final int MOUNT_TMPFS = 2;
     static final int MOUNTF_READONLY = 1;
 
+    static final long CLONE_NEWTIME = 0x00000080L;
     static final long CLONE_NEWNS = 0x00020000L;
     static final long CLONE_NEWCGROUP = 0x02000000L;
     static final long CLONE_NEWUTS = 0x04000000L;
