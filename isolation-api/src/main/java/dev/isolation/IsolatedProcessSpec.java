@@ -301,29 +301,12 @@ public abstract class IsolatedProcessSpec {
     }
 
     private void checkCommand() {
-        if (command().isEmpty()) {
-            throw new InvalidSpecException("command", "must name an executable");
-        }
-        if (command().get(0).isEmpty()) {
-            throw new InvalidSpecException("command", "the executable must not be an empty string");
-        }
-        for (String argument : command()) {
-            if (argument.indexOf('\0') >= 0) {
-                throw new InvalidSpecException("command", "arguments must not contain NUL characters");
-            }
-        }
+        SpecRules.checkCommand(command());
     }
 
     private void checkEnvironment() {
-        environment().forEach((name, value) -> {
-            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
-                throw new InvalidSpecException("environment", "a variable name must be non-empty and contain neither '=' nor NUL, got \"" + name + "\"");
-            }
-            if (value.indexOf('\0') >= 0) {
-                throw new InvalidSpecException("environment", "the value of " + name + " must not contain NUL characters");
-            }
-        });
-        workingDirectory().ifPresent(dir -> checkInsidePath("workingDirectory", dir));
+        SpecRules.checkEnvironment(environment());
+        workingDirectory().ifPresent(dir -> SpecRules.checkInsidePath("workingDirectory", dir));
     }
 
     private static void checkMappings(String field, List<IdMapping> mappings, Set<Namespace> namespaces) {
@@ -382,7 +365,7 @@ public abstract class IsolatedProcessSpec {
             throw new InvalidSpecException("mounts", "extra mounts need Namespace.MOUNT");
         }
         for (Mount mount : mounts()) {
-            checkInsidePath("mounts", mount.destination());
+            SpecRules.checkInsidePath("mounts", mount.destination());
             if (mount.destination().equals("/")) {
                 throw new InvalidSpecException("mounts", "a mount must not cover /; use rootfs to choose the root");
             }
@@ -391,20 +374,6 @@ public abstract class IsolatedProcessSpec {
                     throw new InvalidSpecException("mounts", "a bind source must be an absolute host path, got " + source);
                 }
             });
-        }
-    }
-
-    private static void checkInsidePath(String field, String path) {
-        if (!path.startsWith("/")) {
-            throw new InvalidSpecException(field, "must be an absolute path inside the sandbox, got \"" + path + "\"");
-        }
-        if (path.indexOf('\0') >= 0) {
-            throw new InvalidSpecException(field, "must not contain NUL characters");
-        }
-        for (String segment : path.split("/")) {
-            if (segment.equals("..") || segment.equals(".")) {
-                throw new InvalidSpecException(field, "must not contain . or .. segments, got \"" + path + "\"");
-            }
         }
     }
 
@@ -424,15 +393,6 @@ public abstract class IsolatedProcessSpec {
     }
 
     private void checkRedirects() {
-        Redirect.Kind in = stdin().kind();
-        if (in == Redirect.Kind.WRITE_FILE || in == Redirect.Kind.APPEND_FILE) {
-            throw new InvalidSpecException("stdin", "must be read from a file (Redirect.from), got " + stdin());
-        }
-        if (stdout().kind() == Redirect.Kind.READ_FILE) {
-            throw new InvalidSpecException("stdout", "cannot read from a file; use Redirect.to or Redirect.appendTo");
-        }
-        if (stderr().kind() == Redirect.Kind.READ_FILE) {
-            throw new InvalidSpecException("stderr", "cannot read from a file; use Redirect.to or Redirect.appendTo");
-        }
+        SpecRules.checkRedirects(stdin(), stdout(), stderr());
     }
 }

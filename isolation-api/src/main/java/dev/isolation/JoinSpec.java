@@ -84,29 +84,10 @@ public abstract class JoinSpec {
 
     @Value.Check
     void check() {
-        if (command().isEmpty() || command().get(0).isEmpty()) {
-            throw new InvalidSpecException("command", "must name an executable");
-        }
-        if (command().stream().anyMatch(a -> a.indexOf('\0') >= 0)) {
-            throw new InvalidSpecException("command", "arguments must not contain NUL characters");
-        }
-        environment().forEach((name, value) -> {
-            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
-                throw new InvalidSpecException("environment", "a variable name must be non-empty and contain neither '=' nor NUL, got \"" + name + "\"");
-            }
-        });
-        workingDirectory().ifPresent(dir -> {
-            if (!dir.startsWith("/")) {
-                throw new InvalidSpecException("workingDirectory", "must be an absolute path inside the sandbox, got \"" + dir + "\"");
-            }
-        });
-        if (stdin().kind() == Redirect.Kind.WRITE_FILE || stdin().kind() == Redirect.Kind.APPEND_FILE) {
-            throw new InvalidSpecException("stdin", "must be read from a file (Redirect.from), got " + stdin());
-        }
-        if (stdout().kind() == Redirect.Kind.READ_FILE || stderr().kind() == Redirect.Kind.READ_FILE) {
-            throw new InvalidSpecException(stdout().kind() == Redirect.Kind.READ_FILE ? "stdout" : "stderr",
-                    "cannot read from a file; use Redirect.to or Redirect.appendTo");
-        }
+        SpecRules.checkCommand(command());
+        SpecRules.checkEnvironment(environment());
+        workingDirectory().ifPresent(dir -> SpecRules.checkInsidePath("workingDirectory", dir));
+        SpecRules.checkRedirects(stdin(), stdout(), stderr());
     }
 
     /** The environment the joined command gets. */
