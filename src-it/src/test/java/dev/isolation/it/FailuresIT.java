@@ -62,7 +62,7 @@ class FailuresIT {
                 throw new AssertionError(t);
             }
         });
-        assertThat(Host.grandchildren()).as("processes left").isEmpty();
+        assertThat(Host.remainingGrandchildren()).as("processes left").isEmpty();
         assertThat(Host.openFds()).as("open fds").isEqualTo(fdsBefore);
         assertThat(Host.mounts()).as("host mounts").isEqualTo(mountsBefore);
     }

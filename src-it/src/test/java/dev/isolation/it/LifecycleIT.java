@@ -244,7 +244,7 @@ class LifecycleIT {
             }
             assertThat(box.isAlive()).isTrue();
         }
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -266,7 +266,7 @@ class LifecycleIT {
                     assertThat(e.errnoName()).contains("ESRCH");
                 });
         assertThat(Host.openFds()).as("open fds").isEqualTo(fds);
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -282,7 +282,7 @@ class LifecycleIT {
                     });
             assertThat(box.isAlive()).isTrue();
         }
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     /**
@@ -360,7 +360,7 @@ class LifecycleIT {
         Run run = Run.of(inBusybox("sleep 100 & exec true").init(true).build());
         assertThat(run.status()).isEqualTo(ExitStatus.exited(0));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -391,7 +391,7 @@ class LifecycleIT {
         // a command that is not found fails the launch as without an init
         assertThatThrownBy(() -> Isolation.launcher().launch(IsolatedProcessSpec.builder().command("/bin/nope").rootfs(rootfs).init(true).build()))
                 .isInstanceOf(CommandNotFoundException.class);
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -421,7 +421,7 @@ class LifecycleIT {
             assertThat(box.waitFor(Duration.ofSeconds(10))).contains(ExitStatus.killed(9, false));
             awaitGone(pids, Duration.ofSeconds(2));
         }
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -468,7 +468,7 @@ class LifecycleIT {
         Run ended = Run.of(inBusybox(escape + "; sleep 0.1").namespaces(noPid).pidsLimit(64).build());
         assertThat(ended.status()).isEqualTo(ExitStatus.exited(0));
         awaitGone(List.of(Long.parseLong(ended.stdout().trim())), Duration.ofSeconds(2));
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -482,7 +482,7 @@ class LifecycleIT {
             assertThat(status).isEqualTo(ExitStatus.killed(9, false).withTimedOut(true));
             awaitGone(pids, Duration.ofSeconds(2));
         }
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     @Test
@@ -608,7 +608,7 @@ class LifecycleIT {
         assertThat(after.helperFds()).as("helper fds").isLessThanOrEqualTo(before.helperFds());
         assertThat(after.helperChildren()).as("helper children").isLessThanOrEqualTo(before.helperChildren());
         assertThat(after.cgroups()).as("launch cgroups").isLessThanOrEqualTo(before.cgroups());
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 
     /** Whether this host lets us put a pids limit on a sandbox (a cgroup of its own). */
@@ -768,6 +768,6 @@ class LifecycleIT {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(Host.grandchildren()).isEmpty();
+        assertThat(Host.remainingGrandchildren()).isEmpty();
     }
 }

@@ -91,7 +91,7 @@ class ResourceLimitsIT {
                 assertThat(e.remedy()).isNotBlank();
                 assertThat(e.getMessage()).contains(e.remedy());
             });
-            assertThat(Host.grandchildren()).as("processes left").isEmpty();
+            assertThat(Host.remainingGrandchildren()).as("processes left").isEmpty();
             return Optional.empty();
         }
         return Optional.of(Isolation.launcher().launch(spec));
@@ -164,7 +164,7 @@ class ResourceLimitsIT {
             process.destroy();
             assertThat(process.waitFor(Duration.ofSeconds(20))).as("the sandbox ends when destroyed")
                     .hasValueSatisfying(status -> assertThat(status.signal()).hasValue(9));
-            assertThat(Host.grandchildren()).as("processes left").isEmpty();
+            assertThat(Host.remainingGrandchildren()).as("processes left").isEmpty();
         }
     }
 
@@ -293,7 +293,7 @@ class ResourceLimitsIT {
         while (!Host.grandchildren().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(Host.grandchildren()).as("processes left").isEmpty();
+        assertThat(Host.remainingGrandchildren()).as("processes left").isEmpty();
     }
 
     private static String read(Path file) throws IOException {

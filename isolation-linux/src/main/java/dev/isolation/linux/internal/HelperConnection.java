@@ -2,9 +2,11 @@ package dev.isolation.linux.internal;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
 import dev.isolation.IsolationException;
 import dev.isolation.LaunchException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -147,21 +149,57 @@ final class HelperConnection {
         }
     }
 
+    /*
+     * One native block per frame: struct iovec, struct msghdr, the SCM_RIGHTS control message
+     * and the frame itself, written with plain stores (JNA Structures marshal reflectively, which
+     * cost more than the sendmsg itself). LP64 layouts: iovec {base, len} is 16 bytes; msghdr
+     * {name, namelen, iov, iovlen, control, controllen, flags} is 56; cmsghdr {len, level, type}
+     * is 16, followed by the fds, padded to 8.
+     */
+    private static final long IOV = 0;
+    private static final long MSGHDR = 16;
+    private static final long CONTROL = MSGHDR + 56;
+
     private void send(int type, long id, byte[] payload, int[] fds) {
         byte[] header = Protocol.header(payload.length, type, fds.length, id);
-        Memory frame = new Memory(header.length + (long) payload.length);
-        frame.write(0, header, 0, header.length);
+        long controlLength = fds.length == 0 ? 0 : 16 + ((4L * fds.length + 7) & ~7L);
+        long frameOffset = CONTROL + controlLength;
+        long frameSize = header.length + (long) payload.length;
+        Memory block = new Memory(frameOffset + frameSize);
+        block.write(frameOffset, header, 0, header.length);
         if (payload.length > 0) {
-            frame.write(header.length, payload, 0, payload.length);
+            block.write(frameOffset + header.length, payload, 0, payload.length);
         }
+        Pointer frame = block.share(frameOffset);
+        block.setPointer(IOV, frame);
+        block.setLong(IOV + 8, frameSize);
+        block.setPointer(MSGHDR, null);
+        block.setLong(MSGHDR + 8, 0);
+        block.setPointer(MSGHDR + 16, block.share(IOV));
+        block.setLong(MSGHDR + 24, 1);
+        if (fds.length > 0) {
+            block.setPointer(MSGHDR + 32, block.share(CONTROL));
+            block.setLong(MSGHDR + 40, controlLength);
+            block.setLong(CONTROL, 16 + 4L * fds.length);
+            block.setInt(CONTROL + 8, LibC.SOL_SOCKET);
+            block.setInt(CONTROL + 12, LibC.SCM_RIGHTS);
+            block.setLong(CONTROL + controlLength - 8, 0); // padding
+            for (int i = 0; i < fds.length; i++) {
+                block.setInt(CONTROL + 16 + 4L * i, fds[i]);
+            }
+        } else {
+            block.setPointer(MSGHDR + 32, null);
+            block.setLong(MSGHDR + 40, 0);
+        }
+        block.setLong(MSGHDR + 48, 0);
         synchronized (writeLock) {
             if (closed) {
                 throw new LaunchException("send to native helper", "", null, null, deathMessage(), null);
             }
-            long sent = sendWithFds(frame, fds);
-            while (sent < frame.size()) {
+            long sent = sendWithFds(block.share(MSGHDR));
+            while (sent < frameSize) {
                 try {
-                    sent += LibC.write(socket, frame.share(sent), frame.size() - sent);
+                    sent += LibC.write(socket, frame.share(sent), frameSize - sent);
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() != Errno.EINTR) {
                         throw Failures.fromErrno("send to native helper", "", e.getErrorCode());
@@ -169,32 +207,10 @@ final class HelperConnection {
                 }
             }
         }
+        Reference.reachabilityFence(block);
     }
 
-    private long sendWithFds(Memory frame, int[] fds) {
-        LibC.IoVec iov = new LibC.IoVec();
-        iov.iov_base = frame;
-        iov.iov_len = frame.size();
-        iov.write();
-        LibC.MsgHdr message = new LibC.MsgHdr();
-        message.msg_iov = iov.getPointer();
-        message.msg_iovlen = 1;
-        Memory control = null;
-        if (fds.length > 0) {
-            // struct cmsghdr { size_t len; int level; int type; } followed by the fds, 8-aligned
-            long dataLength = 4L * fds.length;
-            control = new Memory(16 + ((dataLength + 7) & ~7L));
-            control.clear();
-            control.setLong(0, 16 + dataLength);
-            control.setInt(8, LibC.SOL_SOCKET);
-            control.setInt(12, LibC.SCM_RIGHTS);
-            for (int i = 0; i < fds.length; i++) {
-                control.setInt(16 + 4L * i, fds[i]);
-            }
-            message.msg_control = control;
-            message.msg_controllen = control.size();
-        }
-        message.write();
+    private long sendWithFds(Pointer message) {
         while (true) {
             try {
                 return LibC.sendmsg(socket, message, 0);

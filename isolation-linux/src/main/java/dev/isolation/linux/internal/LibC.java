@@ -4,7 +4,6 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
-import com.sun.jna.Structure;
 import com.sun.jna.StringArray;
 
 /**
@@ -73,7 +72,7 @@ final class LibC {
 
     static native int shutdown(int fd, int how) throws LastErrorException;
 
-    static native long sendmsg(int fd, MsgHdr message, int flags) throws LastErrorException;
+    static native long sendmsg(int fd, Pointer message, int flags) throws LastErrorException;
 
     static native int memfd_create(String name, int flags) throws LastErrorException;
 
@@ -104,23 +103,4 @@ final class LibC {
     static native int sigemptyset(Pointer set);
 
     static native int sigfillset(Pointer set);
-
-    /** {@code struct iovec}. */
-    @Structure.FieldOrder({"iov_base", "iov_len"})
-    public static final class IoVec extends Structure {
-        public Pointer iov_base;
-        public long iov_len;
-    }
-
-    /** {@code struct msghdr} (64-bit layout; JNA inserts the padding). */
-    @Structure.FieldOrder({"msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags"})
-    public static final class MsgHdr extends Structure {
-        public Pointer msg_name;
-        public int msg_namelen;
-        public Pointer msg_iov;
-        public long msg_iovlen;
-        public Pointer msg_control;
-        public long msg_controllen;
-        public int msg_flags;
-    }
 }

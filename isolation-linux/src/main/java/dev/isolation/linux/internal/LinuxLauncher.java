@@ -36,7 +36,7 @@ final class LinuxLauncher implements Launcher {
     @Override
     public IsolatedProcess launch(IsolatedProcessSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        byte[] payload = encode(spec);
+        byte[] payload = encodeCached(spec);
         Stdio stdio = Stdio.open(spec);
         HelperConnection connection;
         try {
@@ -196,6 +196,29 @@ final class LinuxLauncher implements Launcher {
             return withUser;
         }
         return namespaces;
+    }
+
+    /** The last spec encoded, by identity, with the ids it was encoded for and its payload. */
+    private record Encoded(IsolatedProcessSpec spec, int euid, int egid, byte[] payload) {
+    }
+
+    private volatile Encoded lastEncoded;
+
+    /**
+     * {@link #encode} of a spec, reusing the payload when the same (immutable) spec instance is
+     * launched again by the same effective ids, as a loop launching one spec does. Callers never
+     * modify the payload ({@link Cgroups#withLimits} copies it).
+     */
+    private byte[] encodeCached(IsolatedProcessSpec spec) {
+        int euid = LibC.geteuid();
+        int egid = LibC.getegid();
+        Encoded last = lastEncoded;
+        if (last != null && last.spec() == spec && last.euid() == euid && last.egid() == egid) {
+            return last.payload();
+        }
+        byte[] payload = encode(spec);
+        lastEncoded = new Encoded(spec, euid, egid, payload);
+        return payload;
     }
 
     static byte[] encode(IsolatedProcessSpec spec) {

@@ -65,6 +65,25 @@ public final class Host {
         return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).toList();
     }
 
+    /**
+     * {@link #grandchildren()} once it is empty, or after two seconds what is still there. The
+     * helper reaps asynchronously, so a process killed a moment ago may still be listed.
+     */
+    public static List<ProcessHandle> remainingGrandchildren() {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        List<ProcessHandle> left = grandchildren();
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            left = grandchildren();
+        }
+        return left;
+    }
+
     /** The host's hostname, as the kernel has it for this JVM's UTS namespace. */
     public static String hostname() {
         try {
