@@ -38,7 +38,16 @@ class HarnessSelfCheckIT {
     }
 
     @Test
-    void runsInAContainerOrNotAsTheModeSays() {
+    void runsInAContainerOrNotAsTheModeSays() throws IOException {
+        assertThat(System.getenv(Mode.ENV_IN_VM)).isEqualTo(Boolean.toString(mode.vm()));
+        String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        if (mode.vm()) {
+            // another kernel: the namespaces' numbers say nothing (initial namespaces have fixed ones), the boot id does
+            assertThat(bootId).as("boot id in the VM vs the runner's").isNotEqualTo(System.getenv(Mode.ENV_RUNNER_BOOT_ID));
+            assertThat(System.getenv(Mode.ENV_IN_CONTAINER)).isEqualTo("false");
+            return;
+        }
+        assertThat(bootId).as("boot id vs the runner's (the same kernel)").isEqualTo(System.getenv(Mode.ENV_RUNNER_BOOT_ID));
         // the runner's mount, pid and uts namespaces: shared on the host, all different in a container
         String runner = System.getenv(Mode.ENV_RUNNER_NAMESPACES);
         assertThat(runner).as(Mode.ENV_RUNNER_NAMESPACES).isNotBlank();
@@ -124,6 +133,34 @@ class HarnessSelfCheckIT {
         if (mode.container()) {
             assertThat(Files.getAttribute(Path.of("/usr/bin/newuidmap"), "unix:mode")).as("newuidmap is setuid")
                     .matches(m -> ((Integer) m & 04000) != 0);
+        }
+    }
+
+    @Test
+    void theVmHasOnlyCgroupV2AndTheCgroupTheModeSays() throws IOException {
+        if (!mode.vm()) {
+            return; // elsewhere the host decides; ResourceLimitsIT covers what the library does there
+        }
+        List<String> mountinfo = Files.readAllLines(Path.of("/proc/self/mountinfo"));
+        List<String> cgroupMounts = mountinfo.stream().filter(line -> line.contains(" - cgroup")).toList();
+        assertThat(cgroupMounts).as("cgroup mounts in the VM").hasSize(1);
+        assertThat(mountPoint(cgroupMounts.get(0))).isEqualTo("/sys/fs/cgroup");
+        assertThat(cgroupMounts.get(0)).contains(" - cgroup2 ");
+        List<String> membership = Files.readAllLines(Path.of("/proc/self/cgroup"));
+        String expected = System.getenv(Mode.ENV_VM_CGROUP);
+        assertThat(membership).as("/proc/self/cgroup: one cgroup v2 line").hasSize(1);
+        // the library may have moved the JVM into a leaf below it (delegated cgroup v2)
+        assertThat(membership.get(0)).as("/proc/self/cgroup").matches("0::" + java.util.regex.Pattern.quote(expected) + "(/.*)?");
+        Path own = Path.of("/sys/fs/cgroup" + expected);
+        assertThat(own.resolve("cgroup.kill")).as("cgroup.kill (Linux 5.14)").exists();
+        if (!mode.root()) {
+            // delegated as systemd's Delegate=yes would: the user may create cgroups and move its processes
+            for (String file : List.of("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads")) {
+                assertThat(Files.isWritable(file.isEmpty() ? own : own.resolve(file))).as("writable by the user: " + own.resolve(file)).isTrue();
+            }
+            assertThat(Files.readString(own.resolve("cgroup.controllers")).trim().split(" ")).as(own + "/cgroup.controllers")
+                    .contains("memory", "pids", "cpu");
+            assertThat(own.resolve("memory.peak")).as("memory.peak (Linux 5.19)").exists();
         }
     }
 

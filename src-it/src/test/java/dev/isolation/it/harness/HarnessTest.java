@@ -50,6 +50,115 @@ class HarnessTest {
     void modesParseAndKeepTheirOrder() {
         assertThat(Mode.parseList("container-user, host-root")).containsExactly(Mode.HOST_ROOT, Mode.CONTAINER_USER);
         assertThat(Mode.parseList("")).containsExactly(Mode.values());
+        assertThat(Mode.parseList("vm-cgroup2-user,vm-cgroup2,host-user")).containsExactly(Mode.HOST_USER, Mode.VM_CGROUP2, Mode.VM_CGROUP2_USER);
+        assertThat(Mode.VM_CGROUP2.vm()).isTrue();
+        assertThat(Mode.VM_CGROUP2_USER.root()).isFalse();
+        assertThat(Mode.CONTAINER_ROOT.vm()).isFalse();
+    }
+
+    @Test
+    void theVmLoadsModulesAfterTheirDependenciesAndSkipsBuiltInOnes() {
+        String dep = """
+                kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/fscache/fscache.ko kernel/fs/netfs/netfs.ko
+                kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+                kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+                kernel/drivers/virtio/virtio_pci_legacy_dev.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+                kernel/drivers/virtio/virtio_pci_modern_dev.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+                kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
+                kernel/drivers/virtio/virtio_ring.ko:
+                kernel/fs/fscache/fscache.ko: kernel/fs/netfs/netfs.ko
+                kernel/fs/netfs/netfs.ko:
+                kernel/net/9p/9pnet.ko:
+                """;
+        assertThat(VmImage.loadOrder(dep, "", VmImage.NEEDED_MODULES).stream().map(VmImage::moduleName).toList()).containsExactly(
+                "virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "9pnet", "9pnet_virtio",
+                "netfs", "fscache", "9p");
+        // a kernel with virtio built in, and compressed modules
+        String compressed = """
+                kernel/fs/9p/9p.ko.xz: kernel/net/9p/9pnet.ko.xz
+                kernel/net/9p/9pnet_virtio.ko.xz: kernel/net/9p/9pnet.ko.xz
+                kernel/net/9p/9pnet.ko.xz:
+                """;
+        String builtin = "kernel/drivers/virtio/virtio.ko\nkernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio_pci.ko\n";
+        assertThat(VmImage.loadOrder(compressed, builtin, VmImage.NEEDED_MODULES))
+                .containsExactly("kernel/net/9p/9pnet.ko.xz", "kernel/net/9p/9pnet_virtio.ko.xz", "kernel/fs/9p/9p.ko.xz");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> VmImage.loadOrder(compressed, "", VmImage.NEEDED_MODULES))
+                .hasMessageContaining("virtio_pci");
+    }
+
+    @Test
+    void kernelReleasesCompareNumberByNumber() {
+        assertThat(VmImage.compareVersions("6.1.0-56-amd64", "6.1.0-9-amd64")).isPositive();
+        assertThat(VmImage.compareVersions("6.12.1-amd64", "6.1.0-56-amd64")).isPositive();
+        assertThat(VmImage.compareVersions("6.1.0-56-amd64", "6.1.0-56-amd64")).isZero();
+    }
+
+    @Test
+    void theKernelIsTheNewestWithModules(@TempDir Path dir) throws Exception {
+        Path boot = Files.createDirectories(dir.resolve("boot"));
+        Path modules = Files.createDirectories(dir.resolve("lib/modules"));
+        for (String release : List.of("6.1.0-9-amd64", "6.1.0-56-amd64", "6.12.0-1-amd64")) {
+            Files.writeString(boot.resolve("vmlinuz-" + release), "kernel");
+        }
+        for (String release : List.of("6.1.0-9-amd64", "6.1.0-56-amd64")) {
+            Files.createDirectories(modules.resolve(release));
+            Files.writeString(modules.resolve(release).resolve("modules.dep"), "");
+        }
+        assertThat(VmImage.findKernel("", boot, modules).release()).isEqualTo("6.1.0-56-amd64");
+        assertThat(VmImage.findKernel(boot.resolve("vmlinuz-6.1.0-9-amd64").toString(), boot, modules).release()).isEqualTo("6.1.0-9-amd64");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> VmImage.findKernel("", dir.resolve("none"), modules))
+                .hasMessageContaining("linux-image-amd64");
+    }
+
+    @Test
+    void theInitramfsIsANewcCpioArchive() {
+        VmImage.Cpio cpio = new VmImage.Cpio();
+        cpio.directory("bin", 0755);
+        cpio.file("init", 0755, "#!/bin/sh\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        byte[] archive = cpio.finish();
+        String text = new String(archive, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(archive.length % 4).isZero();
+        assertThat(text).startsWith("070701").contains("bin\u0000\u0000\u0000070701", "init\0\0#!/bin/sh\n", "TRAILER!!!\0");
+        // the header of "init": inode 2, mode 100755, size 10, name size 5
+        int init = text.indexOf("070701", 6);
+        assertThat(text.substring(init + 6, init + 6 + 8 * 2)).isEqualTo("00000002000081ed");
+        assertThat(text.substring(init + 6 + 8 * 6, init + 6 + 8 * 7)).isEqualTo("0000000a");
+        assertThat(text.substring(init + 6 + 8 * 11, init + 6 + 8 * 12)).isEqualTo("00000005");
+    }
+
+    @Test
+    void theVmRunsTheListedTestsThatExistAndMatch(@TempDir Path dir) throws Exception {
+        Path classes = Files.createDirectories(dir.resolve("dev/isolation/it/harness"));
+        Files.writeString(dir.resolve("dev/isolation/it/ProcessIT.class"), "");
+        Files.writeString(dir.resolve("dev/isolation/it/ProcessIT$Nested.class"), "");
+        Files.writeString(dir.resolve("dev/isolation/it/NamespacesIT.class"), "");
+        Files.writeString(classes.resolve("HarnessSelfCheckIT.class"), "");
+        VmRunner.Selection all = VmRunner.select(List.of("ResourceLimitsIT", "NamespacesIT", "ProcessIT", "HarnessSelfCheckIT"), ".*IT", dir);
+        assertThat(all.classes()).containsExactly("dev.isolation.it.NamespacesIT", "dev.isolation.it.ProcessIT",
+                "dev.isolation.it.harness.HarnessSelfCheckIT");
+        assertThat(all.missing()).containsExactly("ResourceLimitsIT");
+        assertThat(java.util.regex.Pattern.matches(ModeMain.classPattern(all.regex()), "dev.isolation.it.ProcessIT$Nested")).isTrue();
+        assertThat(java.util.regex.Pattern.matches(ModeMain.classPattern(all.regex()), "dev.isolation.it.FilesystemIT")).isFalse();
+        VmRunner.Selection some = VmRunner.select(List.of("NamespacesIT", "ProcessIT"), ".*\\.ProcessIT", dir);
+        assertThat(some.classes()).containsExactly("dev.isolation.it.ProcessIT");
+        assertThat(some.filtered()).containsExactly("NamespacesIT");
+        assertThat(VmRunner.select(List.of("NoSuchIT"), ".*IT", dir).isEmpty()).isTrue();
+    }
+
+    @Test
+    void theJobScriptQuotesEverything() {
+        String job = VmRunner.jobScript(Mode.VM_CGROUP2, Path.of("/tmp/out"), new java.util.LinkedHashMap<>(java.util.Map.of("A", "it's")),
+                List.of("/usr/bin/java", "-Dx=a b"));
+        assertThat(job).contains("cd '/tmp/out' || exit 125", "'A=it'\\''s'", "'-Dx=a b'").startsWith("#!/bin/sh\n");
+    }
+
+    @Test
+    void busyboxMustBeStatic() throws Exception {
+        Path busybox = Path.of("/bin/busybox");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(busybox), "no /bin/busybox here");
+        assertThat(VmRunner.isDynamic(busybox)).as("/bin/busybox (busybox-static)").isFalse();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        assertThat(VmRunner.isDynamic(java)).as(java.toString()).isTrue();
     }
 
     @Test
@@ -67,6 +176,25 @@ class HarnessTest {
         Report broken = new Report(outcomes, 6, false, "", 1);
         assertThat(broken.exitCode()).isEqualTo(1);
         assertThat(broken.render()).endsWith("integration: 5 passed, 6 failed, 7 skipped\n").contains("BROKEN   container-root: container failed");
+    }
+
+    @Test
+    void theVmModesCountTheirOwnSubsetAndSayWhereTheyRan() {
+        ModeResult ok = new ModeResult(3, 0, 0, 1000, List.of(), List.of());
+        java.util.Properties facts = new java.util.Properties();
+        facts.setProperty("kernel", "6.1.0-56-amd64");
+        facts.setProperty("cgroup.fs", "cgroup2");
+        facts.setProperty("memory.peak", "yes");
+        facts.setProperty("cgroup.kill", "yes");
+        List<Outcome> outcomes = List.of(
+                Outcome.ran(Mode.HOST_ROOT, new ModeResult(40, 0, 0, 1000, List.of(), List.of()), null, 1000),
+                Outcome.ran(Mode.VM_CGROUP2, ok, VmRunner.note(facts), 90_000),
+                Outcome.unavailable(Mode.VM_CGROUP2_USER, "the VM did not boot: no kernel"));
+        Report report = new Report(outcomes, mode -> mode.vm() ? 3 : 40, false, "", 1);
+        assertThat(report.render())
+                .contains("in qemu VM: kernel 6.1.0-56-amd64, cgroup2, memory.peak yes, cgroup.kill yes")
+                .contains("SKIPPED  vm-cgroup2-user (whole mode): the VM did not boot: no kernel")
+                .endsWith("integration: 43 passed, 0 failed, 3 skipped\n");
     }
 
     @Test

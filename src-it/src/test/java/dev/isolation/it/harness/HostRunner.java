@@ -128,7 +128,7 @@ final class HostRunner {
     }
 
     /** The uid and gid of {@value #USER}; creates the user, and its subordinate id ranges, when missing. */
-    private static int[] ensureUser(LineSink sink) throws IOException, InterruptedException {
+    static int[] ensureUser(LineSink sink) throws IOException, InterruptedException {
         if (run("id", "-u", USER) == null) {
             String created = run("useradd", "--create-home", "--user-group", "--shell", "/bin/sh", USER);
             if (created == null) {
@@ -150,7 +150,7 @@ final class HostRunner {
         return new int[] {Integer.parseInt(run("id", "-u", USER).trim()), Integer.parseInt(run("id", "-g", USER).trim())};
     }
 
-    private static String home() {
+    static String home() {
         try {
             String entry = run("getent", "passwd", USER);
             if (entry != null && entry.split(":").length > 5) {

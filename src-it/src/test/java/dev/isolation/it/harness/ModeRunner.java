@@ -55,14 +55,22 @@ public final class ModeRunner {
         }
         console.println("harness: classpath of " + staging.size() + " entries staged in " + staging.cpDir());
         Files.createDirectories(settings.resultsDir());
-        int discovered = discover(staging);
+        int discovered = discover(staging, settings.tests());
         HostRunner host = new HostRunner(settings);
         ContainerRunner containers = new ContainerRunner(settings, console);
+        VmRunner vms = new VmRunner(settings, console);
+        VmRunner.Selection vmTests = null;
+        int vmDiscovered = -1;
+        if (settings.modes().stream().anyMatch(Mode::vm)) {
+            vmTests = VmRunner.select(settings.vm().tests(), settings.tests(), Path.of(staging.testClasses(staging.cpDir().toString())));
+            vmDiscovered = vmTests.isEmpty() ? 0 : discover(staging, vmTests.regex());
+            console.println("harness: the VM modes run " + vmTests.describe());
+        }
 
         List<Outcome> outcomes = new ArrayList<>();
         try {
             for (Mode mode : Mode.values()) {
-                outcomes.add(runMode(mode, staging, host, containers));
+                outcomes.add(runMode(mode, staging, host, containers, vms, vmTests));
             }
         } finally {
             if (settings.keep()) {
@@ -71,32 +79,45 @@ public final class ModeRunner {
                 staging.delete();
             }
         }
-        Report report = new Report(outcomes, discovered, settings.ci(), containers.describe(), (System.nanoTime() - start) / 1_000_000);
+        int vmCount = vmDiscovered;
+        Report report = new Report(outcomes, mode -> mode.vm() ? vmCount : discovered, settings.ci(), containers.describe(),
+                (System.nanoTime() - start) / 1_000_000);
         String text = report.render();
         console.print(text);
         Files.writeString(settings.resultsDir().resolve("summary.txt"), text, StandardCharsets.UTF_8);
         return report.exitCode();
     }
 
-    private Outcome runMode(Mode mode, Staging staging, HostRunner host, ContainerRunner containers) {
+    private Outcome runMode(Mode mode, Staging staging, HostRunner host, ContainerRunner containers, VmRunner vms,
+            VmRunner.Selection vmTests) {
         if (!settings.modes().contains(mode)) {
             return Outcome.notSelected(mode);
+        }
+        if (mode.vm() && vmTests.isEmpty()) {
+            return Outcome.notSelected(mode, "no test to run in the VM: " + vmTests.describe() + " (-Disolation.it.vmTests)");
         }
         console.println();
         console.println("harness: ===== " + mode + " =====");
         String unavailable;
         try {
-            unavailable = mode.container() ? containers.unavailable() : host.unavailable(mode);
+            unavailable = mode.vm() ? vms.unavailable(mode) : mode.container() ? containers.unavailable() : host.unavailable(mode);
         } catch (RuntimeException e) {
             console.println("harness: " + mode + " broke: " + e.getMessage());
             return Outcome.error(mode, null, RuntimeImage.oneLine(e), 0);
         }
         if (unavailable != null) {
             console.println("harness: " + mode + " cannot run here: " + unavailable);
+            if (mode.vm() && settings.ci()) {
+                // the cgroup v2 coverage exists only here: CI must not pass without it
+                return Outcome.error(mode, null, unavailable + " (CI=true: the VM modes must run)", 0);
+            }
             return Outcome.unavailable(mode, unavailable);
         }
         long start = System.nanoTime();
         try (LineSink sink = new LineSink(mode.id(), console, settings.resultsDir().resolve(mode.id() + ".log"))) {
+            if (mode.vm()) {
+                return vms.run(mode, staging, vmTests, sink);
+            }
             if (mode.container()) {
                 containers.prepare(staging.root());
                 return containers.run(mode, staging, sink);
@@ -113,11 +134,11 @@ public final class ModeRunner {
     }
 
     /** How many tests there are, found here without running them: what an unavailable mode skips. */
-    private int discover(Staging staging) {
+    private int discover(Staging staging, String tests) {
         try {
             var plan = LauncherFactory.create().discover(request()
                     .selectors(selectClasspathRoots(Set.of(Path.of(staging.testClasses(staging.cpDir().toString())))))
-                    .filters(includeClassNamePatterns(ModeMain.classPattern(settings.tests())))
+                    .filters(includeClassNamePatterns(ModeMain.classPattern(tests)))
                     .build());
             return (int) plan.countTestIdentifiers(TestIdentifier::isTest);
         } catch (RuntimeException e) {

@@ -22,6 +22,10 @@ record Outcome(Mode mode, Status status, ModeResult result, String note, long mi
     }
 
     static Outcome notSelected(Mode mode) {
-        return new Outcome(mode, Status.NOT_SELECTED, null, "not selected (-Disolation.it.modes)", 0);
+        return notSelected(mode, "not selected (-Disolation.it.modes)");
+    }
+
+    static Outcome notSelected(Mode mode, String note) {
+        return new Outcome(mode, Status.NOT_SELECTED, null, note, 0);
     }
 }

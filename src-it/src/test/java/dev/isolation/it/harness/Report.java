@@ -2,6 +2,7 @@ package dev.isolation.it.harness;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * The end of the run: every failure in full (name, message, stack trace), every skip with its reason,
@@ -21,11 +22,16 @@ final class Report {
     private final long millis;
 
     Report(List<Outcome> outcomes, int discovered, boolean ci, String containers, long millis) {
+        this(outcomes, mode -> discovered, ci, containers, millis);
+    }
+
+    /** discovered: how many tests a mode would run (the VM modes run a subset), what an unavailable mode skips. */
+    Report(List<Outcome> outcomes, ToIntFunction<Mode> discovered, boolean ci, String containers, long millis) {
         this.ci = ci;
         this.containers = containers;
         this.millis = millis;
-        int known = Math.max(discovered, 0);
         for (Outcome o : outcomes) {
+            int known = Math.max(discovered.applyAsInt(o.mode()), 0);
             ModeResult r = o.result();
             switch (o.status()) {
                 case RAN -> rows.add(new Row(o, r.passed(), r.failed(), r.skipped()));
@@ -107,7 +113,7 @@ final class Report {
             Outcome o = row.outcome();
             String time = o.millis() > 0 ? String.format("%.1fs", o.millis() / 1000.0) : "-";
             String note = switch (o.status()) {
-                case RAN -> o.mode().container() ? "in container" : "on host";
+                case RAN -> o.note() != null ? o.note() : o.mode().container() ? "in container" : "on host";
                 case UNAVAILABLE -> "SKIPPED: " + o.note();
                 case ERROR -> "BROKEN: " + o.note();
                 case NOT_SELECTED -> o.note();

@@ -16,6 +16,12 @@ final class TestJvm {
      * {@code -Djunit.jupiter.execution.timeout.default=...} and the library's switches reach the tests.
      */
     static List<String> command(String java, Mode mode, String classpath, String testClasses, String outDir, String tests) {
+        return command(java, mode, classpath, testClasses, outDir, tests, List.of());
+    }
+
+    /** The same, with more JVM options (the VM's) before the classpath. */
+    static List<String> command(String java, Mode mode, String classpath, String testClasses, String outDir, String tests,
+            List<String> jvmOptions) {
         List<String> command = new ArrayList<>();
         command.add(java);
         command.add("-Dfile.encoding=UTF-8");
@@ -28,6 +34,7 @@ final class TestJvm {
                 command.add("-D" + name + "=" + System.getProperty(name));
             }
         }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classpath);
         command.add(ModeMain.class.getName());
@@ -48,11 +55,22 @@ final class TestJvm {
         return sb.toString();
     }
 
+    /** This kernel's boot id: another one in the VM. */
+    static String bootId() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
     /** What every test JVM finds in its environment, besides what its mode adds. */
     static Map<String, String> environment(Mode mode, int uid) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put(Mode.ENV_MODE, mode.id());
         env.put(Mode.ENV_IN_CONTAINER, Boolean.toString(mode.container()));
+        env.put(Mode.ENV_IN_VM, Boolean.toString(mode.vm()));
+        env.put(Mode.ENV_RUNNER_BOOT_ID, bootId());
         env.put(Mode.ENV_EXPECTED_UID, Integer.toString(uid));
         env.put(Mode.ENV_RUNNER_NAMESPACES, namespaces());
         env.put("LANG", "C.UTF-8");
