@@ -138,39 +138,7 @@ static int remount_readonly(const char *path)
 /* Reads a whole (proc) file into a NUL-terminated malloc'd buffer; NULL with errno. */
 static char *read_file(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t len = 0, cap = 16384;
-    char *buf = malloc(cap); /* malloc sets ENOMEM */
-    while (buf) {
-        if (cap - len < 2) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n > 0) {
-            len += (size_t)n;
-        } else if (n == 0) {
-            buf[len] = '\0';
-            break;
-        } else if (errno != EINTR) {
-            int saved = errno;
-            free(buf);
-            buf = NULL;
-            errno = saved;
-        }
-    }
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return buf;
+    return lifecycle_read_at(AT_FDCWD, path);
 }
 
 /* mountinfo escapes blanks, newlines and backslashes in paths as \ooo (octal). */
