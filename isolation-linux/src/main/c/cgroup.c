@@ -108,25 +108,7 @@ static int write_value(const char *dir, const char *file, const char *value, cha
 {
     if (path_join(path, dir, file) < 0)
         return -1;
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(value);
-    ssize_t n;
-    do
-        n = write(fd, value, len);
-    while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
-    if (n < 0) {
-        errno = saved;
-        return -1;
-    }
-    if ((size_t)n != len) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
+    return write_whole_file(path, value);
 }
 
 /* Reads a small file into buf (NUL-terminated); returns the length or -1 with errno. */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "protocol.h"
@@ -125,6 +126,30 @@ struct sandbox_plan {
 };
 
 /* Child side of a launch, running right after clone(). Never returns. */
+/* Shared by the launch and join children (sandbox.c): all-default signal dispositions and an
+ * empty mask; the three received stdio fds on 0-2 (-1 with errno). */
+void child_reset_signals(void);
+int child_setup_stdio(const int stdio[3]);
+
+/* Writes `content` to an existing file in a single write(), as id maps and cgroup files need
+ * (launch.c); -1 with errno. */
+int write_whole_file(const char *path, const char *content);
+
+/* Native-order integers from unaligned wire bytes. */
+static inline uint32_t wire_get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t wire_get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 _Noreturn void sandbox_main(const struct launch_spec *spec, const struct sandbox_plan *plan,
                             const struct sandbox_fds *fds);
 

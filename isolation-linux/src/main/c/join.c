@@ -64,20 +64,6 @@
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* One pass over the TLVs: with out == NULL validate and count, else fill *out from *chars. */
 static int walk(const uint8_t *buf, size_t len, size_t *nargs, size_t *nenvs, size_t *nchars,
                 struct join_spec *out, char **chars, const char **why)
@@ -136,8 +122,8 @@ static int walk(const uint8_t *buf, size_t len, size_t *nargs, size_t *nenvs, si
             }
             if (out) {
                 out->has_run_as = true;
-                out->run_uid = get32(v);
-                out->run_gid = get32(v + 4);
+                out->run_uid = wire_get32(v);
+                out->run_gid = wire_get32(v + 4);
             }
             break;
         case ISO_TLV_JOIN_LAUNCH:
@@ -148,29 +134,29 @@ static int walk(const uint8_t *buf, size_t len, size_t *nargs, size_t *nenvs, si
             }
             if (out) {
                 out->by_launch = true;
-                out->launch_id = get64(v);
+                out->launch_id = wire_get64(v);
             }
             break;
         case ISO_TLV_JOIN_PID:
             seen = &seen_pid;
-            if (n != 4 || (int32_t)get32(v) <= 0) {
+            if (n != 4 || (int32_t)wire_get32(v) <= 0) {
                 *why = "JOIN_PID must be a positive int32";
                 return -1;
             }
             if (out) {
                 out->by_pid = true;
-                out->pid = (pid_t)(int32_t)get32(v);
+                out->pid = (pid_t)(int32_t)wire_get32(v);
             }
             break;
         case ISO_TLV_JOIN_NAMESPACES:
             seen = &seen_ns;
-            if (n != 8 || (get64(v) & ~JOINABLE_FLAGS)) {
+            if (n != 8 || (wire_get64(v) & ~JOINABLE_FLAGS)) {
                 *why = "JOIN_NAMESPACES must be 8 bytes of CLONE_NEW* flags";
                 return -1;
             }
             if (out) {
                 out->has_namespaces = true;
-                out->namespaces = get64(v);
+                out->namespaces = wire_get64(v);
             }
             break;
         default:
@@ -350,30 +336,6 @@ static bool status_id(const char *status, const char *key, uint32_t *id)
     return true;
 }
 
-static void reset_signals(void)
-{
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (size_t i = 0; i < helper_ignored_signal_count; i++)
-        sigaction(helper_ignored_signals[i], &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static void setup_stdio(const int stdio[3])
-{
-    int fds[3] = {stdio[0], stdio[1], stdio[2]};
-    for (int i = 0; i < 3; i++) { /* above 2 first, so that no dup2 clobbers another */
-        if (fds[i] < 3 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
-            fail(errno, "set up stdio", "");
-    }
-    for (int i = 0; i < 3; i++)
-        if (dup2(fds[i], i) < 0)
-            fail(errno, "set up stdio", "");
-}
-
 /* execve, searching the command's own PATH when the name has no '/'. */
 static _Noreturn void exec_command(char *const argv[], char *const envp[])
 {
@@ -469,8 +431,9 @@ static _Noreturn void command_main(const struct join_spec *s, const struct join_
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     arm_pdeathsig(fds->sync_read);
 
-    setup_stdio(fds->stdio);
-    reset_signals();
+    if (child_setup_stdio(fds->stdio) < 0)
+        fail(errno, "set up stdio", "");
+    child_reset_signals();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(errno, "no_new_privs", "");
     iso_close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);

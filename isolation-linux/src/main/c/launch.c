@@ -44,7 +44,7 @@ int set_status(struct exec_status *st, int err, const char *step, const char *pa
 }
 
 /* Writes `content` to an existing file with a single write(): id maps must come in one. */
-static int write_file(const char *path, const char *content)
+int write_whole_file(const char *path, const char *content)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -233,14 +233,14 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     for (size_t i = 0; i < spec->cgroup_count; i++) {
         char pidbuf[24];
         snprintf(pidbuf, sizeof pidbuf, "%ld", pid);
-        if (write_file(spec->cgroup_procs[i], pidbuf) < 0) {
+        if (write_whole_file(spec->cgroup_procs[i], pidbuf) < 0) {
             set_status(failure, errno, "join cgroup", spec->cgroup_procs[i]);
             goto kill_child;
         }
     }
     if (spec->setgroups_deny) {
         snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
-        if (write_file(path, "deny") < 0) {
+        if (write_whole_file(path, "deny") < 0) {
             set_status(failure, errno, "write setgroups", path);
             goto kill_child;
         }
@@ -253,7 +253,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
             }
         } else {
             snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
-            if (write_file(path, spec->uid_map) < 0) {
+            if (write_whole_file(path, spec->uid_map) < 0) {
                 set_status(failure, errno, "write uid_map", path);
                 goto kill_child;
             }
@@ -267,7 +267,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
             }
         } else {
             snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
-            if (write_file(path, spec->gid_map) < 0) {
+            if (write_whole_file(path, spec->gid_map) < 0) {
                 set_status(failure, errno, "write gid_map", path);
                 goto kill_child;
             }

@@ -65,7 +65,7 @@ static char *join(char *buf, const char *prefix, const char *path, const char *s
 
 /* ---- signals, stdio, helper liveness ---------------------------------------------------- */
 
-static void reset_signals(void)
+void child_reset_signals(void)
 {
     /* The helper reset every disposition at start and then ignored only these; handlers are
      * reset by execve anyway, so restoring these gives the sandbox all-default dispositions. */
@@ -79,21 +79,16 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void setup_stdio(const int stdio[3])
+int child_setup_stdio(const int stdio[3])
 {
     int fds[3] = {stdio[0], stdio[1], stdio[2]};
-    /* the helper keeps 0-2 open, so received fds are >= 3; if one were not, dup2 in order
-     * could clobber another: move all of them above 2 first */
-    if (fds[0] < 3 || fds[1] < 3 || fds[2] < 3) {
-        for (int i = 0; i < 3; i++) {
-            fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-            if (fds[i] < 0)
-                fail(errno, "set up stdio", "");
-        }
-    }
+    for (int i = 0; i < 3; i++) /* above 2 first, so that no dup2 clobbers another */
+        if (fds[i] < 3 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+            return -1;
     for (int i = 0; i < 3; i++) /* dup2 clears CLOEXEC on 0-2; the originals stay CLOEXEC */
         if (dup2(fds[i], i) < 0)
-            fail(errno, "set up stdio", "");
+            return -1;
+    return 0;
 }
 
 /*
@@ -636,7 +631,7 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail(errno, "set parent death signal", "");
-    reset_signals();
+    child_reset_signals();
 
     /* wait until the helper has set up cgroups and id maps; EOF: it gave up on us */
     char go;
@@ -666,7 +661,8 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
         rearm_pdeathsig(fds->sync_read);
     }
 
-    setup_stdio(fds->stdio);
+    if (child_setup_stdio(fds->stdio) < 0)
+        fail(errno, "set up stdio", "");
     close(fds->control);
 
     if (setsid() < 0)

@@ -18,20 +18,6 @@
 /* MOUNT value: uint32 kind, uint32 flags, uint64 size, then "source\0dest\0". */
 #define MOUNT_FIXED_LEN 16u
 
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 struct counts {
     size_t args, envs, mounts, cgroups, chars;
     size_t cgroup_parents;
@@ -44,7 +30,7 @@ static int get_u64(const uint8_t *v, uint32_t n, uint64_t *out, const char **why
         *why = "cgroup limit TLV must be 8 bytes";
         return -1;
     }
-    *out = get64(v);
+    *out = wire_get64(v);
     return 0;
 }
 
@@ -146,7 +132,7 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
             string_slot = out ? &out->cwd : NULL;
             break;
         case ISO_TLV_CG_PARENT: {
-            uint32_t roles = n >= 4 ? get32(v) : 0;
+            uint32_t roles = n >= 4 ? wire_get32(v) : 0;
             if (n < 5 || memchr(v + 4, 0, n - 4) || v[4] != '/') {
                 *why = "CG_PARENT must be uint32 roles and an absolute path";
                 return -1;
@@ -194,8 +180,8 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
                 *why = "CG_CPU_QUOTA must be 16 bytes";
                 return -1;
             }
-            limits.cpu_quota_us = get64(v);
-            limits.cpu_period_us = get64(v + 8);
+            limits.cpu_quota_us = wire_get64(v);
+            limits.cpu_period_us = wire_get64(v + 8);
             /* the kernel's bounds: period 1 ms..1 s, quota at least 1 ms */
             if (limits.cpu_period_us < 1000 || limits.cpu_period_us > 1000000 ||
                 limits.cpu_quota_us < 1000 || limits.cpu_quota_us > (UINT64_C(1) << 40)) {
@@ -242,12 +228,12 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
                 *why = "CLONE_FLAGS must be 8 bytes";
                 return -1;
             }
-            if (get64(v) & ~ALLOWED_CLONE_FLAGS) {
+            if (wire_get64(v) & ~ALLOWED_CLONE_FLAGS) {
                 *why = "CLONE_FLAGS has flags other than CLONE_NEW*";
                 return -1;
             }
             if (out)
-                out->clone_flags = get64(v);
+                out->clone_flags = wire_get64(v);
             break;
         case ISO_TLV_RUN_AS:
             if (n != 8) {
@@ -256,8 +242,8 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
             }
             if (out) {
                 out->has_run_as = true;
-                out->run_uid = get32(v);
-                out->run_gid = get32(v + 4);
+                out->run_uid = wire_get32(v);
+                out->run_gid = wire_get32(v + 4);
             }
             break;
         case ISO_TLV_UNSHARE_TIME:
@@ -284,7 +270,7 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
                 *why = "MOUNT too short";
                 return -1;
             }
-            uint32_t kind = get32(v), flags = get32(v + 4);
+            uint32_t kind = wire_get32(v), flags = wire_get32(v + 4);
             if (kind != ISO_MOUNT_BIND && kind != ISO_MOUNT_TMPFS) {
                 *why = "MOUNT has an unknown kind";
                 return -1;
@@ -306,7 +292,7 @@ static int walk(const uint8_t *buf, size_t len, struct counts *c, struct launch_
                 struct mount_spec *m = &out->mounts[nmounts];
                 m->kind = kind;
                 m->flags = flags;
-                m->size = get64(v + 8);
+                m->size = wire_get64(v + 8);
                 memcpy(*chars, strs, slen);
                 m->source = *chars;
                 m->dest = *chars + (nul - strs) + 1;
