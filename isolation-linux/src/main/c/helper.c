@@ -672,6 +672,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setup_signals();
+    sandbox_probe_kernel();
     lifecycle_setup(); /* child subreaper: no process of a sandbox escapes the helper (stop.c) */
 
     uint32_t hello[2] = {ISO_PROTOCOL_VERSION, (uint32_t)getpid()};

@@ -150,6 +150,9 @@ static inline uint64_t wire_get64(const uint8_t *p)
     return v;
 }
 
+/* In the helper, once at start: which root set-up the kernel allows (sandbox.c). */
+void sandbox_probe_kernel(void);
+
 _Noreturn void sandbox_main(const struct launch_spec *spec, const struct sandbox_plan *plan,
                             const struct sandbox_fds *fds);
 

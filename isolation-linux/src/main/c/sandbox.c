@@ -247,6 +247,18 @@ static bool valid_dest(const char *dest)
 
 static bool no_open_tree; /* kernel < 5.2 */
 
+/* open_tree, move_mount and mount_setattr all exist (5.12+): see sandbox_probe_kernel */
+static bool new_mount_api;
+
+void sandbox_probe_kernel(void)
+{
+    /* invalid arguments: EBADF or EINVAL where the call exists */
+    bool tree = iso_open_tree(-1, "", 0) < 0 && errno != ENOSYS;
+    struct iso_mount_attr attr = {0};
+    bool setattr = iso_mount_setattr(-1, "", 0, &attr) < 0 && errno != ENOSYS;
+    new_mount_api = tree && setattr;
+}
+
 /*
  * Pins a host path (root or bind source) before the first pivot, while host paths resolve
  * normally, so that absolute symlinks on the way are followed in the host's root: a detached
@@ -282,61 +294,62 @@ static int attach_host_path(int pin, const char *target)
     return rc;
 }
 
-static void bind_dev_node(const char *name)
+/* The host's device nodes a sandbox gets, bound one by one onto files in its /dev tmpfs. */
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+#define DEV_NODE_COUNT (sizeof dev_nodes / sizeof dev_nodes[0])
+
+static void make_symlink(const char *root, const char *target, const char *link)
 {
-    char target[64], source[64], step[64];
-    snprintf(target, sizeof target, NEWROOT "/dev/%s", name);
-    snprintf(source, sizeof source, OLDROOT "/dev/%s", name);
-    snprintf(step, sizeof step, "bind /dev/%s", name);
-    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-    if (fd < 0)
-        fail(errno, step, target + strlen(NEWROOT));
-    close(fd);
-    if (mount(source, target, NULL, MS_BIND, NULL) < 0)
-        fail(errno, step, target + strlen(NEWROOT));
+    char path[LONG_PATH];
+    if (symlink(target, join(path, root, link, "create symlink")) < 0)
+        fail(errno, "create symlink", link);
 }
 
-static void make_symlink(const char *target, const char *link)
+/* /dev under `root` ("" once inside the new root): a tmpfs with the pinned host nodes bound
+ * on it, a private devpts, and /dev/shm as a plain directory of the same tmpfs (one tmpfs
+ * instance less per sandbox; noexec like Docker's). */
+static void setup_dev(const char *root, const int pins[DEV_NODE_COUNT])
 {
-    if (symlink(target, link) < 0)
-        fail(errno, "create symlink", link + strlen(NEWROOT));
-}
-
-static void setup_dev(void)
-{
-    if (ensure_dir(NEWROOT "/dev") < 0)
+    char path[LONG_PATH];
+    if (ensure_dir(join(path, root, "/dev", "create mount point")) < 0)
         fail(errno, "create mount point", "/dev");
-    if (mount("tmpfs", NEWROOT "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
         fail(errno, "mount /dev", "/dev");
-    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
-        bind_dev_node(nodes[i]);
+    for (size_t i = 0; i < DEV_NODE_COUNT; i++) {
+        char name[32], step[48];
+        snprintf(name, sizeof name, "/dev/%s", dev_nodes[i]);
+        snprintf(step, sizeof step, "bind %s", name);
+        int fd = open(join(path, root, name, step), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+        if (fd < 0)
+            fail(errno, step, name);
+        close(fd);
+        if (attach_host_path(pins[i], path) < 0)
+            fail(errno, step, name);
+    }
 
     /* a private devpts; no gid= option, since gid 5 may be unmapped in a user namespace */
-    if (mkdir(NEWROOT "/dev/pts", 0755) < 0)
+    if (mkdir(join(path, root, "/dev/pts", "mount /dev/pts"), 0755) < 0)
         fail(errno, "mount /dev/pts", "/dev/pts");
-    if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") < 0)
+    if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
         fail(errno, "mount /dev/pts", "/dev/pts");
-    make_symlink("pts/ptmx", NEWROOT "/dev/ptmx");
+    make_symlink(root, "pts/ptmx", "/dev/ptmx");
 
-    if (mkdir(NEWROOT "/dev/shm", 0755) < 0)
-        fail(errno, "mount /dev/shm", "/dev/shm");
-    if (mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-        fail(errno, "mount /dev/shm", "/dev/shm");
+    /* sticky and world-writable: chmod, since mkdir's mode passes through the umask */
+    if (mkdir(join(path, root, "/dev/shm", "create /dev/shm"), 0755) < 0 || chmod(path, 01777) < 0)
+        fail(errno, "create /dev/shm", "/dev/shm");
 
-    make_symlink("/proc/self/fd", NEWROOT "/dev/fd");
-    make_symlink("/proc/self/fd/0", NEWROOT "/dev/stdin");
-    make_symlink("/proc/self/fd/1", NEWROOT "/dev/stdout");
-    make_symlink("/proc/self/fd/2", NEWROOT "/dev/stderr");
+    make_symlink(root, "/proc/self/fd", "/dev/fd");
+    make_symlink(root, "/proc/self/fd/0", "/dev/stdin");
+    make_symlink(root, "/proc/self/fd/1", "/dev/stdout");
+    make_symlink(root, "/proc/self/fd/2", "/dev/stderr");
 }
 
-/* One MOUNT TLV; `pin` is the pinned source of a bind mount. */
-static void setup_mount(const struct mount_spec *m, int pin)
+/* One MOUNT TLV under `root`; `pin` is the pinned source of a bind mount. */
+static void setup_mount(const char *root, const struct mount_spec *m, int pin)
 {
     char target[LONG_PATH];
     const char *step = m->kind == ISO_MOUNT_BIND ? "bind mount" : "mount tmpfs";
-    join(target, NEWROOT, m->dest, step);
+    join(target, root, m->dest, step);
 
     if (m->kind == ISO_MOUNT_BIND) {
         struct stat st;
@@ -361,12 +374,6 @@ static void setup_mount(const struct mount_spec *m, int pin)
     }
 }
 
-/*
- * Builds the sandbox's root in its own mount namespace. A tmpfs is first pivoted in as a
- * staging root, with the host root at /oldroot and the future root at /newroot; everything is
- * assembled under /newroot, which is pivoted in; then the staging root and the host are
- * detached entirely.
- */
 /*
  * The host root of a sandbox without a rootfs: a tmpfs holding a recursive, read-only bind of
  * each top-level host directory and file, and copies of the top-level symlinks. Mount points
@@ -417,6 +424,65 @@ static void setup_host_root(void)
     closedir(dir);
 }
 
+/*
+ * The root when a rootfs is given and the kernel has the new mount API (5.12+): no staging
+ * root. The rootfs is stacked on the host's "/" and entered with chroot, so that the mount
+ * points made in it resolve inside it (an absolute symlink in an untrusted rootfs cannot send
+ * a mkdir to the host); host paths were all pinned before. Back at the host's root, the
+ * rootfs is pivoted in and the host's tree detached. This saves a tmpfs instance and a
+ * pivot_root, which walks every process on the host, per sandbox.
+ */
+static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int root_pin,
+                                const int *pins, const int dev_pins[DEV_NODE_COUNT], int proc_pin)
+{
+    const char *root_name = s->rootfs;
+    int host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_root < 0)
+        fail(errno, "pivot_root", root_name);
+    if (iso_move_mount(root_pin, "", AT_FDCWD, "/", ISO_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        fail(errno, "bind root", root_name);
+    if (fchdir(root_pin) < 0 || chroot(".") < 0)
+        fail(errno, "enter root", root_name);
+    close(root_pin);
+    if (!s->root_writable && make_readonly("/", true) < 0)
+        fail(errno, "make root read-only", root_name);
+
+    if (ensure_dir("/proc") < 0)
+        fail(errno, "create mount point", "/proc");
+    if (flags & CLONE_NEWPID) {
+        /* allowed while the host's /proc is still in this mount namespace */
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            fail(errno, "mount proc", "/proc");
+    } else if (attach_host_path(proc_pin, "/proc") < 0) {
+        fail(errno, "mount proc", "/proc");
+    }
+    setup_dev("", dev_pins);
+    for (size_t i = 0; i < s->mount_count; i++)
+        setup_mount("", &s->mounts[i], pins[i]);
+
+    int new_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (new_root < 0 || fchdir(host_root) < 0 || chroot(".") < 0 || fchdir(new_root) < 0)
+        fail(errno, "pivot_root", root_name);
+    /* new root and put_old in one place: the host's root ends up stacked on the new one and
+     * is detached from there, with everything below it */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        fail(errno, "pivot_root", root_name);
+    if (umount2(".", MNT_DETACH) < 0)
+        fail(errno, "detach host root", "/");
+    if (chdir("/") < 0)
+        fail(errno, "pivot_root", root_name);
+    close(new_root);
+    close(host_root);
+}
+
+/*
+ * Builds the sandbox's root in its own mount namespace. Every host path it needs is pinned
+ * first (a detached clone of its mount tree), while host paths still resolve in the host's
+ * root. With a rootfs on a recent kernel, setup_root_in_place takes over from there.
+ * Otherwise a tmpfs is pivoted in as a staging root, with the host root at /oldroot and the
+ * future root at /newroot; everything is assembled under /newroot, which is pivoted in; then
+ * the staging root and the host are detached entirely.
+ */
 static void setup_root(const struct launch_spec *s, uint64_t flags)
 {
     const char *root_name = s->rootfs ? s->rootfs : "/";
@@ -451,6 +517,22 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
                 fail2(errno, step, m->source, " on ", m->dest);
         }
     }
+    int dev_pins[DEV_NODE_COUNT];
+    for (size_t i = 0; i < DEV_NODE_COUNT; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "/dev/%s", dev_nodes[i]);
+        if ((dev_pins[i] = pin_host_path(name)) < 0)
+            fail(errno, "bind /dev node", name);
+    }
+    int proc_pin = -1;
+    if (!(flags & CLONE_NEWPID) && (proc_pin = pin_host_path("/proc")) < 0)
+        fail(errno, "mount proc", "/proc");
+
+    if (s->rootfs && new_mount_api) {
+        setup_root_in_place(s, flags, root_pin, pins, dev_pins, proc_pin);
+        free(pins);
+        return;
+    }
 
     if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
         fail(errno, "mount staging tmpfs", STAGING);
@@ -478,11 +560,11 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     if (flags & CLONE_NEWPID) {
         if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             fail(errno, "mount proc", "/proc");
-    } else if (mount(OLDROOT "/proc", NEWROOT "/proc", NULL, MS_BIND | MS_REC, NULL) < 0) {
+    } else if (attach_host_path(proc_pin, NEWROOT "/proc") < 0) {
         fail(errno, "mount proc", "/proc");
     }
 
-    setup_dev();
+    setup_dev(NEWROOT, dev_pins);
 
     if (!s->rootfs) {
         if (mount("tmpfs", NEWROOT "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
@@ -490,7 +572,7 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     }
 
     for (size_t i = 0; i < s->mount_count; i++)
-        setup_mount(&s->mounts[i], pins[i]);
+        setup_mount(NEWROOT, &s->mounts[i], pins[i]);
     free(pins);
 
     /* the host root's tmpfs held the mount points; now it too becomes read-only */

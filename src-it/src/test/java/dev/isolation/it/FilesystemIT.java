@@ -126,6 +126,19 @@ class FilesystemIT {
     }
 
     @Test
+    void anAbsoluteSymlinkInTheRootfsCannotPutMountPointsOnTheHost() throws IOException {
+        // an untrusted rootfs pointing a mount point's parent at a host directory
+        Files.createSymbolicLink(rootfs.resolve("escape"), hostDir);
+        assertThatThrownBy(() -> Run.of(inBusybox("true").writableRoot(true)
+                .addMounts(Mount.tmpfs("/escape/made-by-sandbox")).build()))
+                .isInstanceOfSatisfying(LaunchException.class, e -> {
+                    assertThat(e.step()).isEqualTo("create mount point");
+                    assertThat(e.errnoName()).contains("ENOENT");
+                });
+        assertThat(hostDir.resolve("made-by-sandbox")).doesNotExist();
+    }
+
+    @Test
     void workingDirectoryAndEnvironmentAreAsGiven() {
         Run run = Run.of(inBusybox("pwd; env | sort").workingDirectory("/etc").putEnvironment("GREETING", "hi").build());
         assertThat(run.status().succeeded()).as(run.toString()).isTrue();
