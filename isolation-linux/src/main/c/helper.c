@@ -280,8 +280,10 @@ static void on_sigchld(void)
         while (pid < 0 && errno == EINTR);
         if (pid <= 0)
             return;
-        if (!l)
-            continue; /* an orphan adopted as subreaper */
+        if (!l) {
+            prepared_reaped(pid); /* a spare that died unused, or an orphan adopted as subreaper */
+            continue;
+        }
         if (l->init_fd >= 0) /* the init's own status stands in for the command's */
             status = init_take_status(l->init_fd, status);
         if (l->status_fd >= 0) {
@@ -398,9 +400,14 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
         spec.cgroup_procs = procs;
     }
 
+    /* a prepared sandbox of this shape if there is one (prepared.c), else a fresh clone */
     struct launch_started started;
-    int rc = launch_start(&spec, fds, CONTROL_FD, &started, status);
+    int rc = prepared_launch(&spec, payload, len, fds, &started);
+    if (rc < 0)
+        rc = launch_start(&spec, fds, CONTROL_FD, &started, status);
     close_fds(fds, 3); /* the child has its own copies */
+    if (rc == 0)
+        prepared_want(&spec); /* the next launch of this shape may well follow */
     spec_free(&spec);
     free(procs);
     if (rc < 0) {
@@ -671,6 +678,9 @@ int main(int argc, char **argv)
         perror("isolation-helper: fcntl");
         return 2;
     }
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--prepared=", 11) == 0)
+            prepared_configure(atoi(argv[i] + 11));
     setup_signals();
     sandbox_probe_kernel();
     lifecycle_setup(); /* child subreaper: no process of a sandbox escapes the helper (stop.c) */
@@ -705,7 +715,11 @@ int main(int argc, char **argv)
             }
         }
 
-        if (poll(pfds, n, cgroup_pending_timeout()) < 0) {
+        int timeout = cgroup_pending_timeout(), pool = prepared_timeout();
+        if (timeout < 0 || (pool >= 0 && pool < timeout))
+            timeout = pool;
+        int ready = poll(pfds, n, timeout);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             perror("isolation-helper: poll");
@@ -720,5 +734,6 @@ int main(int argc, char **argv)
             on_sigchld();
         if (pfds[0].revents)
             on_control_readable();
+        prepared_tick(ready == 0); /* spares are made only when nothing else waits */
     }
 }

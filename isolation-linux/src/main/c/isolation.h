@@ -118,6 +118,7 @@ struct sandbox_fds {
 struct sandbox_plan {
     uint64_t clone_flags;   /* passed to clone(): CLONE_NEWUSER, CLONE_NEWPID */
     uint64_t unshare_flags; /* the other CLONE_NEW* flags: the child unshares them itself */
+    uint64_t unshared_flags; /* of those, the ones a prepared sandbox made already */
     /* In a new user namespace whose maps leave the helper's own uid/gid out (root mapping a
      * subordinate range), the child starts as an unmapped id and could not even mount a
      * tmpfs (EOVERFLOW): it switches to this mapped id first (0 when mapped). */
@@ -149,6 +150,43 @@ static inline uint64_t wire_get64(const uint8_t *p)
     memcpy(&v, p, sizeof v);
     return v;
 }
+
+/* Prepared sandboxes (prepared.c): the namespaces a spare child makes before any launch asks
+ * for it. The mount namespace is not among them: it is copied at the launch, so that host
+ * mounts made meanwhile are seen; nor the cgroup namespace, made once its cgroups are joined. */
+#define PREPARED_EARLY_FLAGS ((uint64_t)(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
+
+/* What the helper sends a prepared sandbox ahead of the LAUNCH payload, with the fds
+ * (stdin, stdout, stderr, and an init's report pipe) as SCM_RIGHTS. */
+struct prepared_header {
+    uint32_t length;   /* of the payload that follows */
+    uint32_t fd_count; /* 3, or 4 with an init */
+};
+
+/* Child side of a prepared sandbox, right after clone(): waits for its maps, makes the early
+ * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
+_Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write);
+
+/* Helper side, shared by direct and prepared launches (launch.c): which namespaces go to
+ * clone() and which identity the child takes; the id maps of `pid`; its cgroups. */
+void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan);
+int launch_write_maps(const struct launch_spec *spec, pid_t pid, struct exec_status *failure);
+int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_status *failure);
+
+/* The pool of prepared sandboxes (prepared.c). */
+void prepared_configure(int max_count);
+/* After a launch: a spare of its shape is wanted. */
+void prepared_want(const struct launch_spec *spec);
+/* A spare of the spec's shape, started on this launch; -1 (and nothing done) when there is
+ * none or it could not take the launch: the caller then launches directly. */
+int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
+                    const int stdio[3], struct launch_started *started);
+/* poll() timeout for the pool's work: 0 while a spare is wanted, else until the next expiry. */
+int prepared_timeout(void);
+/* From the event loop: makes one wanted spare when `idle`, and retires unused ones. */
+void prepared_tick(bool idle);
+/* A reaped pid: whether it was a spare (then forgotten). */
+bool prepared_reaped(pid_t pid);
 
 /* In the helper, once at start: which root set-up the kernel allows (sandbox.c). */
 void sandbox_probe_kernel(void);

@@ -160,6 +160,67 @@ static bool map_covers(const char *map, uint32_t outside, uint32_t *inside)
     return false;
 }
 
+int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_status *failure)
+{
+    char pidbuf[24];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    for (size_t i = 0; i < spec->cgroup_count; i++)
+        if (write_whole_file(spec->cgroup_procs[i], pidbuf) < 0)
+            return set_status(failure, errno, "join cgroup", spec->cgroup_procs[i]);
+    return 0;
+}
+
+int launch_write_maps(const struct launch_spec *spec, pid_t pid, struct exec_status *failure)
+{
+    char path[64]; /* "/proc/PID/uid_map" */
+    if (spec->setgroups_deny) {
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+        if (write_whole_file(path, "deny") < 0)
+            return set_status(failure, errno, "write setgroups", path);
+    }
+    if (spec->uid_map) {
+        if (spec->newuidmap) {
+            if (run_idmap_tool(spec->newuidmap, pid, spec->uid_map) < 0)
+                return set_status(failure, errno, "newuidmap", spec->newuidmap);
+        } else {
+            snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+            if (write_whole_file(path, spec->uid_map) < 0)
+                return set_status(failure, errno, "write uid_map", path);
+        }
+    }
+    if (spec->gid_map) {
+        if (spec->newgidmap) {
+            if (run_idmap_tool(spec->newgidmap, pid, spec->gid_map) < 0)
+                return set_status(failure, errno, "newgidmap", spec->newgidmap);
+        } else {
+            snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+            if (write_whole_file(path, spec->gid_map) < 0)
+                return set_status(failure, errno, "write gid_map", path);
+        }
+    }
+    return 0;
+}
+
+void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan)
+{
+    /* Only the namespaces that must exist from the start go to clone(): the user namespace
+     * (its maps are written from here) and the pid namespace (the child must be its pid 1).
+     * The child unshares the others once released. Creating a network namespace alone takes
+     * about 0.4 ms of kernel time, which would otherwise be spent in this single thread while
+     * every other launch waits; and a cgroup namespace made after the cgroups were joined is
+     * rooted at the sandbox's own cgroup rather than at the helper's. */
+    const uint64_t at_clone = (uint64_t)(CLONE_NEWUSER | CLONE_NEWPID);
+    memset(plan, 0, sizeof *plan);
+    plan->clone_flags = spec->clone_flags & at_clone;
+    plan->unshare_flags = spec->clone_flags & ~at_clone;
+    if (plan->clone_flags & CLONE_NEWUSER) {
+        if (spec->uid_map)
+            plan->switch_uid = !map_covers(spec->uid_map, (uint32_t)geteuid(), &plan->uid);
+        if (spec->gid_map)
+            plan->switch_gid = !map_covers(spec->gid_map, (uint32_t)getegid(), &plan->gid);
+    }
+}
+
 int launch_start(const struct launch_spec *spec, const int stdio[3], int control_fd,
                  struct launch_started *started, struct exec_status *failure)
 {
@@ -173,23 +234,8 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return -1;
     }
 
-    /* Only the namespaces that must exist from the start go to clone(): the user namespace
-     * (its maps are written from here) and the pid namespace (the child must be its pid 1).
-     * The child unshares the others once released. Creating a network namespace alone takes
-     * about 0.4 ms of kernel time, which would otherwise be spent in this single thread while
-     * every other launch waits; and a cgroup namespace made after the cgroups were joined is
-     * rooted at the sandbox's own cgroup rather than at the helper's. */
-    const uint64_t at_clone = (uint64_t)(CLONE_NEWUSER | CLONE_NEWPID);
-    struct sandbox_plan plan = {
-        .clone_flags = spec->clone_flags & at_clone,
-        .unshare_flags = spec->clone_flags & ~at_clone,
-    };
-    if (plan.clone_flags & CLONE_NEWUSER) {
-        if (spec->uid_map)
-            plan.switch_uid = !map_covers(spec->uid_map, (uint32_t)geteuid(), &plan.uid);
-        if (spec->gid_map)
-            plan.switch_gid = !map_covers(spec->gid_map, (uint32_t)getegid(), &plan.gid);
-    }
+    struct sandbox_plan plan;
+    launch_plan(spec, &plan);
 
     /* with an init: the pipe on which it reports the command's wait status (init.c) */
     int report[2] = {-1, -1};
@@ -229,50 +275,10 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return set_status(failure, clone_errno, "clone", "");
     }
 
-    char path[64]; /* "/proc/PID/uid_map" */
-    for (size_t i = 0; i < spec->cgroup_count; i++) {
-        char pidbuf[24];
-        snprintf(pidbuf, sizeof pidbuf, "%ld", pid);
-        if (write_whole_file(spec->cgroup_procs[i], pidbuf) < 0) {
-            set_status(failure, errno, "join cgroup", spec->cgroup_procs[i]);
-            goto kill_child;
-        }
-    }
-    if (spec->setgroups_deny) {
-        snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
-        if (write_whole_file(path, "deny") < 0) {
-            set_status(failure, errno, "write setgroups", path);
-            goto kill_child;
-        }
-    }
-    if (spec->uid_map) {
-        if (spec->newuidmap) {
-            if (run_idmap_tool(spec->newuidmap, (pid_t)pid, spec->uid_map) < 0) {
-                set_status(failure, errno, "newuidmap", spec->newuidmap);
-                goto kill_child;
-            }
-        } else {
-            snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
-            if (write_whole_file(path, spec->uid_map) < 0) {
-                set_status(failure, errno, "write uid_map", path);
-                goto kill_child;
-            }
-        }
-    }
-    if (spec->gid_map) {
-        if (spec->newgidmap) {
-            if (run_idmap_tool(spec->newgidmap, (pid_t)pid, spec->gid_map) < 0) {
-                set_status(failure, errno, "newgidmap", spec->newgidmap);
-                goto kill_child;
-            }
-        } else {
-            snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
-            if (write_whole_file(path, spec->gid_map) < 0) {
-                set_status(failure, errno, "write gid_map", path);
-                goto kill_child;
-            }
-        }
-    }
+    if (launch_join_cgroups(spec, (pid_t)pid, failure) < 0)
+        goto kill_child;
+    if (launch_write_maps(spec, (pid_t)pid, failure) < 0)
+        goto kill_child;
 
     /* release the child; EPIPE here means it already died (SIGPIPE is ignored) */
     if (write_all(sync[1], "g", 1) < 0) {

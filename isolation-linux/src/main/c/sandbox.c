@@ -703,28 +703,14 @@ static _Noreturn void exec_command(const struct launch_spec *s)
     fail(err, "execve", err == EACCES ? denied : cmd);
 }
 
-_Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_plan *plan,
-                            const struct sandbox_fds *fds)
+/* Everything after the helper let the child go: the rest of the namespaces, identity, stdio,
+ * root, and finally execve. */
+static _Noreturn void run_released(const struct launch_spec *s, const struct sandbox_plan *plan,
+                                   const struct sandbox_fds *fds)
 {
-    const uint64_t flags = plan->clone_flags | plan->unshare_flags;
-    status_fd = fds->status_write;
-    close(fds->status_read);
-    close(fds->sync_write); /* else the sync read below could never see EOF */
+    const uint64_t flags = plan->clone_flags | plan->unshare_flags | plan->unshared_flags;
 
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        fail(errno, "set parent death signal", "");
-    child_reset_signals();
-
-    /* wait until the helper has set up cgroups and id maps; EOF: it gave up on us */
-    char go;
-    ssize_t n;
-    do
-        n = read(fds->sync_read, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        _exit(1);
-
-    /* The rest of the namespaces asked for (see launch_start), created while the child still
+    /* The rest of the namespaces asked for (see launch_plan), created while the child still
      * has every capability in a new user namespace, whatever the maps say. Failures keep the
      * step name "clone": for the JVM they are the same failure (ENOSPC, EPERM, ...). */
     if (plan->unshare_flags && unshare((int)plan->unshare_flags) < 0)
@@ -745,7 +731,8 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
 
     if (child_setup_stdio(fds->stdio) < 0)
         fail(errno, "set up stdio", "");
-    close(fds->control);
+    if (fds->control >= 0)
+        close(fds->control);
 
     if (setsid() < 0)
         fail(errno, "setsid", "");
@@ -786,4 +773,144 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
     }
 
     exec_command(s);
+}
+
+/* Reads one byte; false on EOF or error. */
+static bool read_byte(int fd)
+{
+    char c;
+    ssize_t n;
+    do
+        n = read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+_Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_plan *plan,
+                            const struct sandbox_fds *fds)
+{
+    status_fd = fds->status_write;
+    close(fds->status_read);
+    close(fds->sync_write); /* else the sync read below could never see EOF */
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        fail(errno, "set parent death signal", "");
+    child_reset_signals();
+
+    /* wait until the helper has set up cgroups and id maps; EOF: it gave up on us */
+    if (!read_byte(fds->sync_read))
+        _exit(1);
+    run_released(s, plan, fds);
+}
+
+/* ---- prepared sandboxes (prepared.c) ------------------------------------------------------ */
+
+/* Closes every fd above stderr except `a` and `b`. */
+static void close_all_but(int a, int b)
+{
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    if (iso_close_range(3, lo > 3 ? (unsigned)lo - 1 : 2, 0) == 0 || errno != ENOSYS) {
+        if (hi > lo + 1)
+            iso_close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+        iso_close_range((unsigned)hi + 1, ~0u, 0);
+        return;
+    }
+    /* kernels < 5.9: whatever /proc lists (the helper's fds are few) */
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir)
+        return;
+    int own = dirfd(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd > 2 && fd != a && fd != b && fd != own)
+            close(fd);
+    }
+    closedir(dir);
+}
+
+/* Reads the LAUNCH sent to a prepared sandbox: a header with the payload's length and the
+ * fds, then the payload. False on EOF (the helper dropped it). */
+static bool receive_launch(int channel, uint8_t **payload, uint32_t *len, int fds[4], int *nfds)
+{
+    struct prepared_header header;
+    char control[CMSG_SPACE(sizeof(int) * 4)];
+    struct iovec iov = {.iov_base = &header, .iov_len = sizeof header};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = sizeof control};
+    ssize_t n;
+    do
+        n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return false;
+    if (n != (ssize_t)sizeof header)
+        fail(n < 0 ? errno : EIO, "receive launch", "");
+    *nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count && *nfds < 4; i++)
+            memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    }
+    if (*nfds != (int)header.fd_count || header.fd_count < 3)
+        fail(EPROTO, "receive launch", "");
+    *len = header.length;
+    if (!(*payload = malloc(header.length ? header.length : 1)))
+        fail(ENOMEM, "receive launch", "");
+    for (uint32_t got = 0; got < header.length;) {
+        ssize_t r = read(channel, *payload + got, header.length - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            fail(r < 0 ? errno : EPIPE, "receive launch", "");
+        got += (uint32_t)r;
+    }
+    return true;
+}
+
+_Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write)
+{
+    status_fd = status_write;
+    /* a copy of whatever the helper had open when it made us: none of it is ours */
+    close_all_but(channel, status_write);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        fail(errno, "set parent death signal", "");
+    child_reset_signals();
+    /* named apart while idle, so that it is not taken for a sandbox; the helper's name again
+     * once a launch takes it */
+    char name[17] = "";
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+    prctl(PR_SET_NAME, "isolation-spare", 0, 0, 0);
+
+    /* maps written: make the namespaces that do not depend on the moment of the launch */
+    if (!read_byte(channel))
+        _exit(1);
+    struct sandbox_plan rest = *plan;
+    rest.unshared_flags = plan->unshare_flags & PREPARED_EARLY_FLAGS;
+    rest.unshare_flags = plan->unshare_flags & ~PREPARED_EARLY_FLAGS;
+    if (rest.unshared_flags && unshare((int)rest.unshared_flags) < 0)
+        fail(errno, "clone", "");
+
+    uint8_t *payload;
+    uint32_t len;
+    int received[4], count;
+    if (!receive_launch(channel, &payload, &len, received, &count))
+        _exit(0);
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+    struct launch_spec spec;
+    const char *why;
+    if (spec_parse(payload, len, &spec, &why) < 0)
+        fail(EPROTO, "parse launch", why);
+    struct sandbox_fds fds = {
+        .sync_read = channel,
+        .sync_write = -1,
+        .status_write = status_write,
+        .status_read = -1,
+        .control = -1,
+        .init_report = count > 3 ? received[3] : -1,
+        .stdio = {received[0], received[1], received[2]},
+    };
+    run_released(&spec, &rest, &fds);
 }

@@ -20,6 +20,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * every running sandbox is reported as lost: the helper's death kills them (PDEATHSIG).
  */
 final class HelperConnection {
+    /**
+     * System property: {@code false} stops the helper from preparing a spare sandbox of the
+     * last shapes launched (see prepared.c); read when the helper starts.
+     */
+    static final String PREPARE_PROPERTY = "isolation.prepare";
+
     private final int socket;
     private final int helperPid;
     private final Object writeLock = new Object();
@@ -79,7 +85,7 @@ final class HelperConnection {
             LibC.posix_spawnattr_setflags(attributes, (short) (LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSIGDEF));
             int[] pid = new int[1];
             int error = LibC.posix_spawn(pid, path, fileActions, attributes,
-                    new StringArray(new String[] {"isolation-helper"}), new StringArray(new String[0]));
+                    new StringArray(helperArguments()), new StringArray(new String[0]));
             if (error != 0) {
                 throw Failures.fromErrno("spawn native helper", path, error);
             }
@@ -88,6 +94,12 @@ final class HelperConnection {
             LibC.posix_spawnattr_destroy(attributes);
             LibC.posix_spawn_file_actions_destroy(fileActions);
         }
+    }
+
+    /** The helper's command line; {@code -Disolation.prepare=false} turns prepared sandboxes off. */
+    private static String[] helperArguments() {
+        boolean prepare = !"false".equalsIgnoreCase(System.getProperty(PREPARE_PROPERTY, "true"));
+        return prepare ? new String[] {"isolation-helper"} : new String[] {"isolation-helper", "--prepared=0"};
     }
 
     boolean isClosed() {

@@ -62,7 +62,19 @@ public final class Host {
      * anything they left. The helper itself, a direct child, is not counted.
      */
     public static List<ProcessHandle> grandchildren() {
-        return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).toList();
+        return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).filter(p -> !isSpare(p)).toList();
+    }
+
+    /**
+     * Whether a process is one of the helper's prepared spares: an idle child waiting for the
+     * next launch of its shape, not a sandbox (its name until a launch takes it).
+     */
+    public static boolean isSpare(ProcessHandle process) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(process.pid()), "comm")).trim().equals("isolation-spare");
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
     }
 
     /**
