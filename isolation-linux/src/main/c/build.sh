@@ -20,7 +20,7 @@ build() {
     # shellcheck disable=SC2086 # CFLAGS is split on purpose
     "$1" $CFLAGS -o "$OUTDIR/$3/isolation-helper" \
         "$SRC/helper.c" "$SRC/spec.c" "$SRC/launch.c" "$SRC/sandbox.c" \
-        "$SRC/cgroup.c" "$SRC/prepared.c" \
+        "$SRC/cgroup.c" "$SRC/prepared.c" "$SRC/teardown.c" \
         "$SRC/init.c" "$SRC/join.c" "$SRC/stop.c"
     "$2" "$OUTDIR/$3/isolation-helper"
     echo "built $OUTDIR/$3/isolation-helper"

@@ -49,6 +49,8 @@ struct launch {
     struct sandbox_cgroup *cgroup; /* resource limits; NULL: none */
     unsigned flags; /* LAUNCH_PID_NS, LAUNCH_JOINED (stop.c) */
     int init_fd;    /* with an init: its report pipe (init.c); else -1 */
+    bool own_mount_ns; /* it has a mount namespace of its own... */
+    int mount_ns_fd;   /* ...held from its execve until its exit was reported (teardown.c) */
 };
 
 static struct launch **launches;
@@ -166,6 +168,7 @@ static void forget(struct launch *l)
     release_cgroup(l);
     if (l->init_fd >= 0)
         close(l->init_fd);
+    teardown_release(l->mount_ns_fd);
     for (size_t i = 0; i < launch_count; i++) {
         if (launches[i] == l) {
             launches[i] = launches[--launch_count];
@@ -239,6 +242,8 @@ static void on_status_readable(struct launch *l)
     case PENDING:
         return;
     case EXEC_OK:
+        if (l->own_mount_ns)
+            l->mount_ns_fd = teardown_hold(l->pid);
         send_started(l->id, l->pid, l->cgroup);
         end_pending(l);
         return;
@@ -426,6 +431,8 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
     l->cgroup = cgroup;
     l->flags = (spec.clone_flags & CLONE_NEWPID) ? LAUNCH_PID_NS : 0;
     l->init_fd = started.init_fd;
+    l->own_mount_ns = (spec.clone_flags & CLONE_NEWNS) != 0;
+    l->mount_ns_fd = -1;
     launches[launch_count++] = l;
 }
 
@@ -512,6 +519,7 @@ static void handle_join(uint64_t id, const uint8_t *payload, uint32_t len, const
     l->status = status;
     l->flags = LAUNCH_JOINED;
     l->init_fd = -1;
+    l->mount_ns_fd = -1; /* a joined process leaves the sandbox's namespaces to it */
     launches[launch_count++] = l;
 }
 
@@ -683,6 +691,7 @@ int main(int argc, char **argv)
             prepared_configure(atoi(argv[i] + 11));
     setup_signals();
     sandbox_probe_kernel();
+    teardown_start();
     lifecycle_setup(); /* child subreaper: no process of a sandbox escapes the helper (stop.c) */
 
     uint32_t hello[2] = {ISO_PROTOCOL_VERSION, (uint32_t)getpid()};

@@ -188,6 +188,13 @@ void prepared_tick(bool idle);
 /* A reaped pid: whether it was a spare (then forgotten). */
 bool prepared_reaped(pid_t pid);
 
+/* Mount namespace teardown off the exit path (teardown.c): at start, the closing child; an
+ * nsfs fd holding a sandbox's mount namespace (-1 if it has ended); after its exit was
+ * reported, passing it on to be closed there. */
+void teardown_start(void);
+int teardown_hold(pid_t pid);
+void teardown_release(int fd);
+
 /* In the helper, once at start: which root set-up the kernel allows (sandbox.c). */
 void sandbox_probe_kernel(void);
 

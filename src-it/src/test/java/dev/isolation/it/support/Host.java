@@ -62,16 +62,18 @@ public final class Host {
      * anything they left. The helper itself, a direct child, is not counted.
      */
     public static List<ProcessHandle> grandchildren() {
-        return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).filter(p -> !isSpare(p)).toList();
+        return ProcessHandle.current().children().flatMap(ProcessHandle::descendants).filter(p -> !isHelperChild(p)).toList();
     }
 
     /**
-     * Whether a process is one of the helper's prepared spares: an idle child waiting for the
-     * next launch of its shape, not a sandbox (its name until a launch takes it).
+     * Whether a process belongs to the helper rather than to a sandbox: a prepared spare idly
+     * waiting for the next launch of its shape (so named until a launch takes it), or the child
+     * that closes ended sandboxes' mount namespaces.
      */
-    public static boolean isSpare(ProcessHandle process) {
+    public static boolean isHelperChild(ProcessHandle process) {
         try {
-            return Files.readString(Path.of("/proc", Long.toString(process.pid()), "comm")).trim().equals("isolation-spare");
+            String name = Files.readString(Path.of("/proc", Long.toString(process.pid()), "comm")).trim();
+            return name.equals("isolation-spare") || name.equals("isolation-close");
         } catch (IOException e) {
             return false; // gone meanwhile
         }
