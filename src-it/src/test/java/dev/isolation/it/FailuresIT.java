@@ -29,7 +29,7 @@ import org.junit.jupiter.api.function.ThrowingConsumer;
 /** Every failure names its step, path and errno, and leaves no process, mount or fd behind. */
 class FailuresIT {
     private static Path rootfs;
-    private int fdsBefore;
+    private List<String> fdsBefore;
     private List<String> mountsBefore;
 
     @BeforeAll
@@ -49,7 +49,7 @@ class FailuresIT {
 
     @BeforeEach
     void baseline() {
-        fdsBefore = Host.openFds();
+        fdsBefore = Host.openFdTargets();
         mountsBefore = Host.mounts();
     }
 
@@ -63,7 +63,7 @@ class FailuresIT {
             }
         });
         assertThat(Host.remainingGrandchildren()).as("processes left").isEmpty();
-        assertThat(Host.openFds()).as("open fds").isEqualTo(fdsBefore);
+        assertThat(Host.openFdTargets()).as("open fds").isEqualTo(fdsBefore);
         assertThat(Host.mounts()).as("host mounts").isEqualTo(mountsBefore);
     }
 

@@ -48,6 +48,24 @@ public final class Host {
         }
     }
 
+    /**
+     * What this JVM's file descriptors point to, sorted, leaving out jar files: the class
+     * loader opens a jar lazily the first time it loads a class from it, which is not a leak.
+     */
+    public static List<String> openFdTargets() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    return null; // the directory stream's own fd, closed meanwhile
+                }
+            }).filter(target -> target != null && !target.endsWith(".jar")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** This JVM's mount table, as lines. */
     public static List<String> mounts() {
         try {
