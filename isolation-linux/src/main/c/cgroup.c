@@ -677,13 +677,12 @@ static void read_final_figures(const struct sandbox_cgroup *cg, struct iso_exit 
     }
 }
 
-void cgroup_finish(struct sandbox_cgroup *cg, struct iso_exit *ex)
+void cgroup_finish(const struct sandbox_cgroup *cg, struct iso_exit *ex)
 {
     if (!cg)
         return;
     drain(cg);
     read_final_figures(cg, ex);
-    remove_and_free(cg);
 }
 
 void cgroup_destroy(struct sandbox_cgroup *cg)

@@ -311,10 +311,9 @@ static void on_sigchld(void)
             .system_cpu_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
             .max_rss_kib = ru.ru_maxrss,
         };
-        cgroup_finish(l->cgroup, &ex); /* kills what is left of the sandbox, reads, removes */
-        l->cgroup = NULL;
+        cgroup_finish(l->cgroup, &ex); /* kills what is left of the sandbox, reads */
         send_frame(ISO_MSG_EXITED, l->id, &ex, sizeof ex);
-        forget(l);
+        forget(l); /* removes the cgroup: after the report, which need not wait for it */
     }
 }
 

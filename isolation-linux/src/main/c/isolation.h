@@ -232,9 +232,10 @@ const char *cgroup_cpu_dir(const struct sandbox_cgroup *cg);
  * kernel has it. Only processes still listed as members are signalled, pinned by pidfd. */
 void cgroup_signal_all(const struct sandbox_cgroup *cg, int sig);
 /* After the main process was reaped: kills what is left, waits until the cgroup is empty,
- * fills the cgroup fields and flags of *ex, removes the cgroup and frees cg. */
-void cgroup_finish(struct sandbox_cgroup *cg, struct iso_exit *ex);
-/* Like cgroup_finish without the figures: for failed launches and shut-down. */
+ * and fills the cgroup fields and flags of *ex. cgroup_destroy removes it once the exit has
+ * been reported. */
+void cgroup_finish(const struct sandbox_cgroup *cg, struct iso_exit *ex);
+/* Kills what is left, waits until the cgroup is empty, removes it and frees cg. */
 void cgroup_destroy(struct sandbox_cgroup *cg);
 /* Removals that failed with EBUSY are retried from the event loop: the poll timeout it needs
  * (-1: none pending), and the retry itself. */

@@ -550,14 +550,14 @@ class LifecycleIT {
             }
         }
 
-        /** Cgroups named like the library's launch cgroups ("HELPERPID-LAUNCHID"), anywhere in the host's tree. */
+        /** Cgroups named like the library's launch cgroups ("HELPERPID-LAUNCHID-PIDNS"), anywhere in the host's tree. */
         private static int launchCgroups() {
             AtomicInteger found = new AtomicInteger();
             try {
                 Files.walkFileTree(Path.of("/sys/fs/cgroup"), Set.of(), 8, new java.nio.file.SimpleFileVisitor<>() {
                     @Override
                     public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes attrs) {
-                        if (dir.getFileName() != null && dir.getFileName().toString().matches("\\d+-\\d+")) {
+                        if (dir.getFileName() != null && dir.getFileName().toString().matches("\\d+-\\d+-\\d+")) {
                             found.incrementAndGet();
                         }
                         return java.nio.file.FileVisitResult.CONTINUE;
