@@ -315,12 +315,11 @@ static unsigned long long pid_namespace(void)
     return ino;
 }
 
-int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cgroup **out,
-                  struct exec_status *failure)
+/* Makes and limits the cgroup named after `id` in every parent; not yet in the live list. */
+static int make_cgroup(const struct launch_spec *spec, uint64_t id, struct sandbox_cgroup **out,
+                       struct exec_status *failure)
 {
     *out = NULL;
-    if (spec->cgroup_parent_count == 0)
-        return 0;
     if (spec->cgroup_parent_count > CG_MAX_DIRS)
         return fail_at(failure, EINVAL, "create cgroup", "too many cgroup parents");
     struct sandbox_cgroup *cg = calloc(1, sizeof *cg);
@@ -358,8 +357,6 @@ int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cg
             goto undo;
     }
     cg->id = id;
-    cg->next = live;
-    live = cg;
     *out = cg;
     return 0;
 
@@ -370,6 +367,147 @@ undo:
             rmdir(cg->dirs[i]);
     free_cgroup(cg);
     return -1;
+}
+
+/*
+ * One cgroup made ahead, like the prepared sandboxes (prepared.c): after a launch with limits,
+ * while the helper is idle, the cgroup for the next launch with the same parents and limits is
+ * created and limited, so that launch only has to join it. Named like a launch's, with an id
+ * from a range launches do not use; removed when unused for CG_READY_MS and at shut-down.
+ */
+#define CG_READY_MS 5000
+#define CG_READY_IDS (1ULL << 62)
+
+struct cgroup_key {
+    size_t count;
+    uint32_t roles[CG_MAX_DIRS];
+    char *paths[CG_MAX_DIRS];
+    struct cgroup_limits limits;
+};
+
+static struct sandbox_cgroup *ready; /* made ahead, not in the live list */
+static struct cgroup_key ready_key, wanted_key;
+static bool wanted;
+static int64_t ready_made_ms;
+static uint64_t ready_ids = CG_READY_IDS;
+
+static bool same_limits(const struct cgroup_limits *a, const struct cgroup_limits *b)
+{
+    return a->has_memory == b->has_memory && a->has_pids == b->has_pids &&
+           a->has_cpu_quota == b->has_cpu_quota && a->has_cpu_weight == b->has_cpu_weight &&
+           a->memory_max == b->memory_max && a->swap_max == b->swap_max && a->pids_max == b->pids_max &&
+           a->cpu_quota_us == b->cpu_quota_us && a->cpu_period_us == b->cpu_period_us &&
+           a->cpu_weight == b->cpu_weight;
+}
+
+static bool key_matches(const struct cgroup_key *key, const struct launch_spec *spec)
+{
+    if (key->count != spec->cgroup_parent_count || !same_limits(&key->limits, &spec->limits))
+        return false;
+    for (size_t i = 0; i < key->count; i++)
+        if (key->roles[i] != spec->cgroup_parents[i].roles || strcmp(key->paths[i], spec->cgroup_parents[i].path) != 0)
+            return false;
+    return true;
+}
+
+static void free_key(struct cgroup_key *key)
+{
+    for (size_t i = 0; i < key->count; i++)
+        free(key->paths[i]);
+    memset(key, 0, sizeof *key);
+}
+
+static bool copy_key(struct cgroup_key *key, const struct launch_spec *spec)
+{
+    memset(key, 0, sizeof *key);
+    key->limits = spec->limits;
+    for (size_t i = 0; i < spec->cgroup_parent_count; i++) {
+        key->roles[i] = spec->cgroup_parents[i].roles;
+        key->paths[i] = strdup(spec->cgroup_parents[i].path);
+        key->count = i + 1;
+        if (!key->paths[i]) {
+            free_key(key);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The part of a launch spec make_cgroup reads. */
+static void spec_of_key(const struct cgroup_key *key, struct launch_spec *spec, struct cgroup_parent *parents)
+{
+    memset(spec, 0, sizeof *spec);
+    for (size_t i = 0; i < key->count; i++)
+        parents[i] = (struct cgroup_parent){.roles = key->roles[i], .path = key->paths[i]};
+    spec->cgroup_parents = parents;
+    spec->cgroup_parent_count = key->count;
+    spec->limits = key->limits;
+}
+
+static void drop_ready(void)
+{
+    if (!ready)
+        return;
+    for (size_t i = 0; i < ready->count; i++)
+        rmdir(ready->dirs[i]); /* nothing ever ran in it */
+    free_cgroup(ready);
+    ready = NULL;
+    free_key(&ready_key);
+}
+
+int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cgroup **out,
+                  struct exec_status *failure)
+{
+    *out = NULL;
+    if (spec->cgroup_parent_count == 0)
+        return 0;
+    struct sandbox_cgroup *cg = NULL;
+    if (ready && key_matches(&ready_key, spec)) {
+        cg = ready;
+        ready = NULL;
+        free_key(&ready_key);
+        cg->id = id; /* found by the launch's id from now on; the name keeps the other */
+    } else if (make_cgroup(spec, id, &cg, failure) < 0) {
+        return -1;
+    }
+    cg->next = live;
+    live = cg;
+    *out = cg;
+    if (!wanted && !(ready && key_matches(&ready_key, spec)) && copy_key(&wanted_key, spec))
+        wanted = true;
+    return 0;
+}
+
+int cgroup_ready_timeout(void)
+{
+    if (wanted)
+        return 0;
+    if (!ready)
+        return -1;
+    int64_t left = ready_made_ms + CG_READY_MS - now_ms();
+    return left < 0 ? 0 : (int)left + 1;
+}
+
+void cgroup_ready_tick(bool idle)
+{
+    if (ready && now_ms() - ready_made_ms >= CG_READY_MS)
+        drop_ready();
+    if (!idle || !wanted)
+        return;
+    wanted = false;
+    drop_ready(); /* the shape launched last wins */
+    struct launch_spec spec;
+    struct cgroup_parent parents[CG_MAX_DIRS];
+    spec_of_key(&wanted_key, &spec, parents);
+    struct exec_status ignored;
+    if (make_cgroup(&spec, ready_ids++, &ready, &ignored) < 0) {
+        ready = NULL;
+        free_key(&wanted_key);
+        return;
+    }
+    ready_key = wanted_key;
+    memset(&wanted_key, 0, sizeof wanted_key);
+    ready_made_ms = now_ms();
 }
 
 size_t cgroup_procs_files(const struct sandbox_cgroup *cg, const char **files, size_t max)
@@ -695,6 +833,7 @@ void cgroup_destroy(struct sandbox_cgroup *cg)
 
 void cgroup_shutdown(void)
 {
+    drop_ready();
     /* one last round for removals still pending: the helper is about to exit */
     for (size_t i = 0; i < pending_count; i++) {
         for (int attempt = 0; attempt < 20; attempt++) {

@@ -723,9 +723,11 @@ int main(int argc, char **argv)
             }
         }
 
-        int timeout = cgroup_pending_timeout(), pool = prepared_timeout();
-        if (timeout < 0 || (pool >= 0 && pool < timeout))
-            timeout = pool;
+        int timeout = cgroup_pending_timeout();
+        int ahead[2] = {prepared_timeout(), cgroup_ready_timeout()};
+        for (int i = 0; i < 2; i++)
+            if (timeout < 0 || (ahead[i] >= 0 && ahead[i] < timeout))
+                timeout = ahead[i];
         int ready = poll(pfds, n, timeout);
         if (ready < 0) {
             if (errno == EINTR)
@@ -742,6 +744,8 @@ int main(int argc, char **argv)
             on_sigchld();
         if (pfds[0].revents)
             on_control_readable();
-        prepared_tick(ready == 0); /* spares are made only when nothing else waits */
+        /* spares are made only when nothing else waits */
+        prepared_tick(ready == 0);
+        cgroup_ready_tick(ready == 0);
     }
 }

@@ -237,6 +237,10 @@ void cgroup_signal_all(const struct sandbox_cgroup *cg, int sig);
 void cgroup_finish(const struct sandbox_cgroup *cg, struct iso_exit *ex);
 /* Kills what is left, waits until the cgroup is empty, removes it and frees cg. */
 void cgroup_destroy(struct sandbox_cgroup *cg);
+/* The cgroup made ahead for the next launch with the same parents and limits: the poll
+ * timeout its work needs (0 while one is wanted, -1: none), and that work, done when `idle`. */
+int cgroup_ready_timeout(void);
+void cgroup_ready_tick(bool idle);
 /* Removals that failed with EBUSY are retried from the event loop: the poll timeout it needs
  * (-1: none pending), and the retry itself. */
 int cgroup_pending_timeout(void);

@@ -557,7 +557,9 @@ class LifecycleIT {
                 Files.walkFileTree(Path.of("/sys/fs/cgroup"), Set.of(), 8, new java.nio.file.SimpleFileVisitor<>() {
                     @Override
                     public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes attrs) {
-                        if (dir.getFileName() != null && dir.getFileName().toString().matches("\\d+-\\d+-\\d+")) {
+                        // not the one made ahead for the next launch (launch ids from 2^62, cgroup.c)
+                        String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+                        if (name.matches("\\d+-\\d+-\\d+") && Long.parseUnsignedLong(name.split("-")[1]) < (1L << 62)) {
                             found.incrementAndGet();
                         }
                         return java.nio.file.FileVisitResult.CONTINUE;

@@ -45,7 +45,9 @@ import org.junit.jupiter.api.Test;
 class ResourceLimitsIT {
     private static final long MIB = 1L << 20;
     /** {@code <helper pid>-<launch id>-<pid namespace inode>} */
-    private static final Pattern LAUNCH_CGROUP = Pattern.compile("(\\d+)-\\d+-(\\d+)");
+    private static final Pattern LAUNCH_CGROUP = Pattern.compile("(\\d+)-(\\d+)-(\\d+)");
+    /** Launch ids from here on name the cgroup the helper makes ahead for the next launch (cgroup.c). */
+    private static final long FIRST_PREPARED_ID = 1L << 62;
     /** Holds about 100 MB in the shell's own memory: tr turns the zeros into bytes a shell variable keeps. */
     private static final String HOG = "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo held ${#x}";
 
@@ -444,8 +446,19 @@ class ResourceLimitsIT {
                 try (Stream<Path> children = Files.list(parent)) {
                     children.filter(c -> {
                         java.util.regex.Matcher m = LAUNCH_CGROUP.matcher(c.getFileName().toString());
-                        return m.matches() && helpers.contains(Long.parseLong(m.group(1)))
-                                && m.group(2).equals(pidNamespace());
+                        if (!m.matches() || !helpers.contains(Long.parseLong(m.group(1))) || !m.group(3).equals(pidNamespace())) {
+                            return false;
+                        }
+                        if (Long.parseUnsignedLong(m.group(2)) >= FIRST_PREPARED_ID) {
+                            // made ahead for the next launch: must never have held a process
+                            try {
+                                assertThat(Files.readString(c.resolve("cgroup.procs")).trim()).as("processes in prepared cgroup " + c).isEmpty();
+                            } catch (IOException e) {
+                                // removed meanwhile
+                            }
+                            return false;
+                        }
+                        return true;
                     }).forEach(found::add);
                 } catch (IOException e) {
                     // unreadable: nothing of ours there
