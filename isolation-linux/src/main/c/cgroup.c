@@ -80,13 +80,6 @@ static void unlink_live(struct sandbox_cgroup *cg)
 
 /* ---- small file helpers ------------------------------------------------------------------ */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -386,8 +379,7 @@ struct cgroup_key {
 };
 
 static struct sandbox_cgroup *ready; /* made ahead, not in the live list */
-static struct cgroup_key ready_key, wanted_key;
-static bool wanted;
+static struct cgroup_key ready_key, wanted_key; /* wanted_key.count == 0: none wanted */
 static int64_t ready_made_ms;
 static uint64_t ready_ids = CG_READY_IDS;
 
@@ -473,28 +465,27 @@ int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cg
     cg->next = live;
     live = cg;
     *out = cg;
-    if (!wanted && !(ready && key_matches(&ready_key, spec)) && copy_key(&wanted_key, spec))
-        wanted = true;
+    if (wanted_key.count == 0)
+        copy_key(&wanted_key, spec); /* on failure none is wanted */
     return 0;
 }
 
 int cgroup_ready_timeout(void)
 {
-    if (wanted)
+    if (wanted_key.count > 0)
         return 0;
     if (!ready)
         return -1;
-    int64_t left = ready_made_ms + CG_READY_MS - now_ms();
+    int64_t left = ready_made_ms + CG_READY_MS - monotonic_ms();
     return left < 0 ? 0 : (int)left + 1;
 }
 
 void cgroup_ready_tick(bool idle)
 {
-    if (ready && now_ms() - ready_made_ms >= CG_READY_MS)
+    if (ready && monotonic_ms() - ready_made_ms >= CG_READY_MS)
         drop_ready();
-    if (!idle || !wanted)
+    if (!idle || wanted_key.count == 0)
         return;
-    wanted = false;
     drop_ready(); /* the shape launched last wins */
     struct launch_spec spec;
     struct cgroup_parent parents[CG_MAX_DIRS];
@@ -507,7 +498,7 @@ void cgroup_ready_tick(bool idle)
     }
     ready_key = wanted_key;
     memset(&wanted_key, 0, sizeof wanted_key);
-    ready_made_ms = now_ms();
+    ready_made_ms = monotonic_ms();
 }
 
 size_t cgroup_procs_files(const struct sandbox_cgroup *cg, const char **files, size_t max)
@@ -686,12 +677,12 @@ static void drain(const struct sandbox_cgroup *cg)
 {
     if (!populated(cg))
         return;
-    int64_t deadline = now_ms() + CG_DRAIN_MS;
+    int64_t deadline = monotonic_ms() + CG_DRAIN_MS;
     long pause = 1;
     for (;;) {
         cgroup_signal_all(cg, SIGKILL);
         sleep_ms(pause);
-        if (!populated(cg) || now_ms() > deadline)
+        if (!populated(cg) || monotonic_ms() > deadline)
             return;
         if (pause < 20)
             pause *= 2;
@@ -741,7 +732,7 @@ static void defer_removal(char *dir)
         pendings = grown;
         pending_capacity = cap;
     }
-    pendings[pending_count++] = (struct pending){dir, now_ms() + CG_PENDING_MS};
+    pendings[pending_count++] = (struct pending){dir, monotonic_ms() + CG_PENDING_MS};
 }
 
 /* Removes the directories (briefly retrying EBUSY while tasks are still dying), then frees. */
@@ -770,7 +761,7 @@ int cgroup_pending_timeout(void)
 
 void cgroup_retry_pending(void)
 {
-    int64_t now = now_ms();
+    int64_t now = monotonic_ms();
     for (size_t i = 0; i < pending_count;) {
         if (remove_tree(pendings[i].dir, 0) == 0 || errno != EBUSY || now > pendings[i].give_up_at) {
             free(pendings[i].dir);

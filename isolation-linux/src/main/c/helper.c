@@ -178,12 +178,6 @@ static void forget(struct launch *l)
     free(l);
 }
 
-static void wait_for(pid_t pid)
-{
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
 static _Noreturn void shut_down(int exit_code)
 {
     for (size_t i = 0; i < launch_count; i++) {
@@ -248,7 +242,7 @@ static void on_status_readable(struct launch *l)
         end_pending(l);
         return;
     case EXEC_FAILED:
-        wait_for(l->pid);
+        wait_for_child(l->pid, NULL);
         release_cgroup(l);
         send_failed(l->id, l->status);
         forget(l);

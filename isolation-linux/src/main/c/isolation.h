@@ -208,6 +208,15 @@ extern const size_t helper_ignored_signal_count;
 /* write() until done or error; returns 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* waitpid() for one child, retried on EINTR; its wait status into *status unless NULL. */
+void wait_for_child(pid_t pid, int *status);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t monotonic_ms(void);
+
+/* Closes every fd above stderr except `a` and `b` (which may be equal); sandbox.c. */
+void close_fds_except(int a, int b);
+
 /* Fills a failure record (truncating step/path) and returns -1 for convenience. */
 int set_status(struct exec_status *st, int err, const char *step, const char *path);
 

@@ -516,12 +516,6 @@ static _Noreturn void joiner_main(const struct join_spec *s, pid_t target, const
 
 /* ---- the helper's side ---------------------------------------------------------------------- */
 
-static void wait_for(pid_t pid)
-{
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
 int join_start(const struct join_spec *spec, pid_t target, const int stdio[3], int control_fd,
                struct launch_started *started, struct exec_status *failure)
 {
@@ -569,7 +563,7 @@ int join_start(const struct join_spec *spec, pid_t target, const int stdio[3], i
         got += (size_t)n;
     }
     close(report[0]);
-    wait_for((pid_t)joiner);
+    wait_for_child((pid_t)joiner, NULL);
     if (got != sizeof pid) {
         /* J failed (nothing else holds the status pipe now, so this read ends) */
         size_t have = 0;
@@ -590,7 +584,7 @@ int join_start(const struct join_spec *spec, pid_t target, const int stdio[3], i
     if (write_all(sync[1], "g", 1) < 0 || fcntl(status[0], F_SETFL, O_NONBLOCK) < 0) {
         set_status(failure, errno, "release joined process", "");
         kill(pid, SIGKILL);
-        wait_for(pid);
+        wait_for_child(pid, NULL);
         goto close_ends;
     }
     started->pid = pid;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -67,13 +68,20 @@ int write_whole_file(const char *path, const char *content)
     return 0;
 }
 
-static void wait_for(pid_t pid, int *status)
+void wait_for_child(pid_t pid, int *status)
 {
-    int st;
+    int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (status)
         *status = st;
+}
+
+int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -121,7 +129,7 @@ static int run_idmap_tool(const char *prog, pid_t target, const char *map)
         return -1;
     }
     int status;
-    wait_for(pid, &status);
+    wait_for_child(pid, &status);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         errno = EPERM;
         return -1;
@@ -170,35 +178,39 @@ int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_s
     return 0;
 }
 
+/* One of a child's id maps ("uid" or "gid"): with the setuid tool when there is one, else
+ * written directly. */
+static int write_id_map(pid_t pid, const char *kind, const char *map, const char *tool,
+                        struct exec_status *failure)
+{
+    if (!map)
+        return 0;
+    char step[32];
+    if (tool) {
+        snprintf(step, sizeof step, "new%smap", kind);
+        if (run_idmap_tool(tool, pid, map) < 0)
+            return set_status(failure, errno, step, tool);
+        return 0;
+    }
+    char path[64]; /* "/proc/PID/uid_map" */
+    snprintf(path, sizeof path, "/proc/%d/%s_map", (int)pid, kind);
+    snprintf(step, sizeof step, "write %s_map", kind);
+    if (write_whole_file(path, map) < 0)
+        return set_status(failure, errno, step, path);
+    return 0;
+}
+
 int launch_write_maps(const struct launch_spec *spec, pid_t pid, struct exec_status *failure)
 {
-    char path[64]; /* "/proc/PID/uid_map" */
     if (spec->setgroups_deny) {
+        char path[64];
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
         if (write_whole_file(path, "deny") < 0)
             return set_status(failure, errno, "write setgroups", path);
     }
-    if (spec->uid_map) {
-        if (spec->newuidmap) {
-            if (run_idmap_tool(spec->newuidmap, pid, spec->uid_map) < 0)
-                return set_status(failure, errno, "newuidmap", spec->newuidmap);
-        } else {
-            snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-            if (write_whole_file(path, spec->uid_map) < 0)
-                return set_status(failure, errno, "write uid_map", path);
-        }
-    }
-    if (spec->gid_map) {
-        if (spec->newgidmap) {
-            if (run_idmap_tool(spec->newgidmap, pid, spec->gid_map) < 0)
-                return set_status(failure, errno, "newgidmap", spec->newgidmap);
-        } else {
-            snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-            if (write_whole_file(path, spec->gid_map) < 0)
-                return set_status(failure, errno, "write gid_map", path);
-        }
-    }
-    return 0;
+    if (write_id_map(pid, "uid", spec->uid_map, spec->newuidmap, failure) < 0)
+        return -1;
+    return write_id_map(pid, "gid", spec->gid_map, spec->newgidmap, failure);
 }
 
 void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan)
@@ -298,7 +310,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
 
 kill_child:
     kill((pid_t)pid, SIGKILL);
-    wait_for((pid_t)pid, NULL);
+    wait_for_child((pid_t)pid, NULL);
     close(sync[1]);
     close(status[0]);
     if (report[0] >= 0)

@@ -24,8 +24,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "isolation.h"
@@ -53,13 +51,6 @@ static struct spare spares[PREPARED_MAX];
 static size_t spare_count;
 static struct shape wanted[PREPARED_MAX];
 static size_t wanted_count;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void prepared_configure(int max_count)
 {
@@ -121,19 +112,13 @@ static void spec_of_shape(const struct shape *shape, struct launch_spec *spec)
 
 /* ---- the pool ---------------------------------------------------------------------------- */
 
-static void wait_for(pid_t pid)
-{
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
 /* Removes spares[i] from the pool; with `kill_it`, kills and reaps it first. */
 static void drop(size_t i, bool kill_it)
 {
     struct spare *s = &spares[i];
     if (kill_it) {
         kill(s->pid, SIGKILL);
-        wait_for(s->pid);
+        wait_for_child(s->pid, NULL);
     }
     close(s->channel);
     close(s->status_fd);
@@ -182,14 +167,14 @@ static bool make_spare(const struct shape *shape, struct spare *out)
         write_all(channel[0], "g", 1) < 0 || fcntl(status[0], F_SETFL, O_NONBLOCK) < 0) {
         if (pid > 0) {
             kill((pid_t)pid, SIGKILL);
-            wait_for((pid_t)pid);
+            wait_for_child((pid_t)pid, NULL);
         }
         close(channel[0]);
         close(status[0]);
         return false;
     }
     *out = (struct spare){.pid = (pid_t)pid, .channel = channel[0], .status_fd = status[0],
-                          .made_ms = now_ms()};
+                          .made_ms = monotonic_ms()};
     return true;
 }
 
@@ -203,13 +188,13 @@ int prepared_timeout(void)
     for (size_t i = 1; i < spare_count; i++)
         if (spares[i].made_ms < first)
             first = spares[i].made_ms;
-    int64_t left = first + PREPARED_IDLE_MS - now_ms();
+    int64_t left = first + PREPARED_IDLE_MS - monotonic_ms();
     return left < 0 ? 0 : (int)left + 1;
 }
 
 void prepared_tick(bool idle)
 {
-    int64_t now = now_ms();
+    int64_t now = monotonic_ms();
     for (size_t i = 0; i < spare_count;) {
         if (now - spares[i].made_ms >= PREPARED_IDLE_MS)
             drop(i, true);

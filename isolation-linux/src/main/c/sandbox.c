@@ -344,6 +344,19 @@ static void setup_dev(const char *root, const int pins[DEV_NODE_COUNT])
     make_symlink(root, "/proc/self/fd/2", "/dev/stderr");
 }
 
+/* /proc under `root`: a fresh one for a new PID namespace (allowed while the host's /proc is
+ * still in this mount namespace), else the pinned host /proc. */
+static void setup_proc(const char *root, uint64_t flags, int proc_pin)
+{
+    char path[LONG_PATH];
+    if (ensure_dir(join(path, root, "/proc", "create mount point")) < 0)
+        fail(errno, "create mount point", "/proc");
+    int rc = (flags & CLONE_NEWPID) ? mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)
+                                    : attach_host_path(proc_pin, path);
+    if (rc < 0)
+        fail(errno, "mount proc", "/proc");
+}
+
 /* One MOUNT TLV under `root`; `pin` is the pinned source of a bind mount. */
 static void setup_mount(const char *root, const struct mount_spec *m, int pin)
 {
@@ -425,6 +438,20 @@ static void setup_host_root(void)
 }
 
 /*
+ * Pivots into the current directory with new root and put_old in one place: the old root ends
+ * up stacked on the new one and is detached from there, with everything below it.
+ */
+static void pivot_to_cwd(const char *root_name, const char *detach_step)
+{
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        fail(errno, "pivot_root", root_name);
+    if (umount2(".", MNT_DETACH) < 0)
+        fail(errno, detach_step, "/");
+    if (chdir("/") < 0)
+        fail(errno, "pivot_root", root_name);
+}
+
+/*
  * The root when a rootfs is given and the kernel has the new mount API (5.12+): no staging
  * root. The rootfs is stacked on the host's "/" and entered with chroot, so that the mount
  * points made in it resolve inside it (an absolute symlink in an untrusted rootfs cannot send
@@ -447,15 +474,7 @@ static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int
     if (!s->root_writable && make_readonly("/", true) < 0)
         fail(errno, "make root read-only", root_name);
 
-    if (ensure_dir("/proc") < 0)
-        fail(errno, "create mount point", "/proc");
-    if (flags & CLONE_NEWPID) {
-        /* allowed while the host's /proc is still in this mount namespace */
-        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-            fail(errno, "mount proc", "/proc");
-    } else if (attach_host_path(proc_pin, "/proc") < 0) {
-        fail(errno, "mount proc", "/proc");
-    }
+    setup_proc("", flags, proc_pin);
     setup_dev("", dev_pins);
     for (size_t i = 0; i < s->mount_count; i++)
         setup_mount("", &s->mounts[i], pins[i]);
@@ -463,14 +482,7 @@ static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int
     int new_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (new_root < 0 || fchdir(host_root) < 0 || chroot(".") < 0 || fchdir(new_root) < 0)
         fail(errno, "pivot_root", root_name);
-    /* new root and put_old in one place: the host's root ends up stacked on the new one and
-     * is detached from there, with everything below it */
-    if (syscall(SYS_pivot_root, ".", ".") < 0)
-        fail(errno, "pivot_root", root_name);
-    if (umount2(".", MNT_DETACH) < 0)
-        fail(errno, "detach host root", "/");
-    if (chdir("/") < 0)
-        fail(errno, "pivot_root", root_name);
+    pivot_to_cwd(root_name, "detach host root");
     close(new_root);
     close(host_root);
 }
@@ -555,15 +567,7 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
         setup_host_root();
     }
 
-    if (ensure_dir(NEWROOT "/proc") < 0)
-        fail(errno, "create mount point", "/proc");
-    if (flags & CLONE_NEWPID) {
-        if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-            fail(errno, "mount proc", "/proc");
-    } else if (attach_host_path(proc_pin, NEWROOT "/proc") < 0) {
-        fail(errno, "mount proc", "/proc");
-    }
-
+    setup_proc(NEWROOT, flags, proc_pin);
     setup_dev(NEWROOT, dev_pins);
 
     if (!s->rootfs) {
@@ -581,16 +585,9 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
 
     if (chdir(NEWROOT) < 0)
         fail(errno, "pivot_root", root_name);
-    /* new root and put_old in one place: the staging root ends up stacked on the new one... */
-    if (syscall(SYS_pivot_root, ".", ".") < 0)
-        fail(errno, "pivot_root", root_name);
-    /* ...and is detached from there together with the host's tree still hanging at /oldroot.
-     * One detach instead of two (old root, then staging): each lazy umount waits for an RCU
-     * grace period, which is a good part of the set-up time. */
-    if (umount2(".", MNT_DETACH) < 0)
-        fail(errno, "detach staging root", "/");
-    if (chdir("/") < 0)
-        fail(errno, "pivot_root", root_name);
+    /* the staging root goes together with the host's tree still hanging at /oldroot: one
+     * detach instead of two, since each lazy umount waits for an RCU grace period */
+    pivot_to_cwd(root_name, "detach staging root");
 }
 
 /* ---- the rest of the set-up ------------------------------------------------------------- */
@@ -805,8 +802,7 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
 
 /* ---- prepared sandboxes (prepared.c) ------------------------------------------------------ */
 
-/* Closes every fd above stderr except `a` and `b`. */
-static void close_all_but(int a, int b)
+void close_fds_except(int a, int b)
 {
     int lo = a < b ? a : b, hi = a < b ? b : a;
     if (iso_close_range(3, lo > 3 ? (unsigned)lo - 1 : 2, 0) == 0 || errno != ENOSYS) {
@@ -874,7 +870,7 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
 {
     status_fd = status_write;
     /* a copy of whatever the helper had open when it made us: none of it is ours */
-    close_all_but(channel, status_write);
+    close_fds_except(channel, status_write);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         fail(errno, "set parent death signal", "");
     child_reset_signals();

@@ -28,14 +28,8 @@ static int closer = -1; /* our end of the socket to the closing child */
 
 static _Noreturn void closer_main(int channel)
 {
-    /* Started with the helper, which has only a few fds then; none of them is ours (0-2
-     * stay: the helper's /dev/null or the JVM's stderr). */
-    if (dup2(channel, 3) < 0)
-        _exit(1);
-    channel = 3;
-    if (iso_close_range(4, ~0u, 0) < 0)
-        for (int fd = 4; fd < 64; fd++)
-            close(fd);
+    /* nothing the helper had open is ours (0-2 stay: its /dev/null or the JVM's stderr) */
+    close_fds_except(channel, channel);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "isolation-close", 0, 0, 0);
     if (getppid() == 1)
