@@ -252,10 +252,14 @@ static bool new_mount_api;
 
 void sandbox_probe_kernel(void)
 {
-    /* invalid arguments: EBADF or EINVAL where the call exists */
-    bool tree = iso_open_tree(-1, "", 0) < 0 && errno != ENOSYS;
+    /* Unknown flags: EINVAL where the call exists, ENOSYS where it does not. Valid flags
+     * would not do: mount_setattr with an empty attribute set returns 0 before looking at
+     * its path, which is indistinguishable from "absent" for a check on failure. */
+    errno = 0;
+    bool tree = iso_open_tree(-1, "", ~0u) < 0 && errno != ENOSYS;
     struct iso_mount_attr attr = {0};
-    bool setattr = iso_mount_setattr(-1, "", 0, &attr) < 0 && errno != ENOSYS;
+    errno = 0;
+    bool setattr = iso_mount_setattr(-1, "", ~0u, &attr) < 0 && errno != ENOSYS;
     new_mount_api = tree && setattr;
 }
 
