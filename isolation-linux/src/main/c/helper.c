@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -199,14 +200,24 @@ static _Noreturn void shut_down(int exit_code)
 enum outcome { PENDING, EXEC_OK, EXEC_FAILED };
 
 /*
- * Reads what is available on a pending launch's status pipe. A complete record means the
- * child failed; EOF without data means execve closed the pipe: success.
+ * Reads what is available on a pending launch's status socket. A complete record means the
+ * child failed; EOF without one means execve closed the socket: success.
  */
 static enum outcome read_status(struct launch *l)
 {
     for (;;) {
         size_t want = sizeof *l->status - l->status_len;
-        ssize_t n = read(l->status_fd, (char *)l->status + l->status_len, want);
+        int fd;
+        ssize_t n = recv_with_fd(l->status_fd, (char *)l->status + l->status_len, want, &fd);
+        if (fd >= 0) {
+            /* the child's mount namespace, sent as soon as it exists (sandbox.c); its byte
+             * is no part of a record */
+            if (l->own_mount_ns && l->mount_ns_fd < 0)
+                l->mount_ns_fd = fd;
+            else
+                close(fd);
+            continue;
+        }
         if (n > 0) {
             l->status_len += (size_t)n;
             if (l->status_len == sizeof *l->status)
@@ -229,15 +240,15 @@ static enum outcome read_status(struct launch *l)
     }
 }
 
-/* Status pipe readable: report STARTED, or FAILED once the child (about to _exit) is reaped. */
+/* Status socket readable: report STARTED, or FAILED once the child (about to _exit) is reaped. */
 static void on_status_readable(struct launch *l)
 {
     switch (read_status(l)) {
     case PENDING:
         return;
     case EXEC_OK:
-        if (l->own_mount_ns)
-            l->mount_ns_fd = teardown_hold(l->pid);
+        if (l->own_mount_ns && l->mount_ns_fd < 0)
+            l->mount_ns_fd = teardown_hold(l->pid); /* the child could not send it */
         send_started(l->id, l->pid, l->cgroup);
         end_pending(l);
         return;
@@ -679,6 +690,8 @@ int main(int argc, char **argv)
         perror("isolation-helper: fcntl");
         return 2;
     }
+    /* executed from a memfd, the helper's name would be that descriptor's number ("12") */
+    prctl(PR_SET_NAME, "isolation", 0, 0, 0);
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--prepared=", 11) == 0)
             prepared_configure(atoi(argv[i] + 11));

@@ -89,7 +89,7 @@ struct exec_status {
 /* The helper's view of a launch whose clone succeeded and whose child was released. */
 struct launch_started {
     pid_t pid;
-    int status_fd; /* read end of the exec-status pipe, O_NONBLOCK|O_CLOEXEC */
+    int status_fd; /* the helper's end of the exec-status socket, O_NONBLOCK|O_CLOEXEC */
     int init_fd;   /* with an init: read end of its report pipe (the command's wait status),
                       O_CLOEXEC; else -1 */
     int sync_fd;   /* write end of the sync pipe, kept open until the exec outcome is known
@@ -207,6 +207,17 @@ extern const size_t helper_ignored_signal_count;
 
 /* write() until done or error; returns 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
+
+/* A socketpair for a child's exec status (launch.c): SEQPACKET, close-on-exec. The child sends
+ * a failure record (struct exec_status) or, before that, its mount namespace (send_fd);
+ * end of file without a record means its execve succeeded. */
+int status_channel(int fds[2]);
+
+/* Sends one byte carrying `fd` (SCM_RIGHTS); sendmsg's result, retried on EINTR. */
+ssize_t send_fd(int socket, int fd, int flags);
+
+/* recvmsg() of up to `len` bytes; the descriptor attached, if any, into *fd, else -1. */
+ssize_t recv_with_fd(int socket, void *buf, size_t len, int *fd);
 
 /* waitpid() for one child, retried on EINTR; its wait status into *status unless NULL. */
 void wait_for_child(pid_t pid, int *status);

@@ -522,8 +522,8 @@ int join_start(const struct join_spec *spec, pid_t target, const int stdio[3], i
     int sync[2], status[2], report[2];
     if (pipe2(sync, O_CLOEXEC) < 0)
         return set_status(failure, errno, "create pipe", "");
-    if (pipe2(status, O_CLOEXEC) < 0) {
-        set_status(failure, errno, "create pipe", "");
+    if (status_channel(status) < 0) {
+        set_status(failure, errno, "create status socket", "");
         goto close_sync;
     }
     if (pipe2(report, O_CLOEXEC) < 0) {

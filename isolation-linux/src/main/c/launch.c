@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +35,62 @@ int write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int status_channel(int fds[2])
+{
+    /* datagrams keep a failure record whole and apart from a descriptor hand-over; the
+     * child's end is close-on-exec, so a successful execve reads as end of file */
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+ssize_t send_fd(int socket, int fd, int flags)
+{
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = sizeof control};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    ssize_t n;
+    do
+        n = sendmsg(socket, &msg, flags | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+ssize_t recv_with_fd(int socket, void *buf, size_t len, int *fd)
+{
+    char control[CMSG_SPACE(sizeof(int) * 4)];
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = sizeof control};
+    *fd = -1;
+    ssize_t n;
+    do
+        n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+            if (*fd < 0)
+                *fd = got;
+            else
+                close(got); /* one is all a sender of ours attaches */
+        }
+    }
+    return n;
 }
 
 int set_status(struct exec_status *st, int err, const char *step, const char *path)
@@ -239,8 +296,8 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     int sync[2], status[2];
     if (pipe2(sync, O_CLOEXEC) < 0)
         return set_status(failure, errno, "create pipe", "");
-    if (pipe2(status, O_CLOEXEC) < 0) {
-        set_status(failure, errno, "create pipe", "");
+    if (status_channel(status) < 0) {
+        set_status(failure, errno, "create status socket", "");
         close(sync[0]);
         close(sync[1]);
         return -1;
@@ -297,9 +354,9 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         set_status(failure, errno, "release sandbox", "");
         goto kill_child;
     }
-    /* the status pipe is polled by the event loop: never block on it */
+    /* the status socket is polled by the event loop: never block on it */
     if (fcntl(status[0], F_SETFL, O_NONBLOCK) < 0) {
-        set_status(failure, errno, "set status pipe non-blocking", "");
+        set_status(failure, errno, "set status socket non-blocking", "");
         goto kill_child;
     }
     started->pid = (pid_t)pid;

@@ -42,7 +42,7 @@ struct spare {
     struct shape shape;
     pid_t pid;
     int channel;   /* our end of its socketpair: "go" once mapped, then the launch */
-    int status_fd; /* read end of its exec-status pipe */
+    int status_fd; /* the helper's end of its exec-status socket */
     int64_t made_ms;
 };
 
@@ -151,7 +151,7 @@ static bool make_spare(const struct shape *shape, struct spare *out)
     int channel[2], status[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) < 0)
         return false;
-    if (pipe2(status, O_CLOEXEC) < 0) {
+    if (status_channel(status) < 0) {
         close(channel[0]);
         close(channel[1]);
         return false;

@@ -704,6 +704,21 @@ static _Noreturn void exec_command(const struct launch_spec *s)
     fail(err, "execve", err == EACCES ? denied : cmd);
 }
 
+/*
+ * Sends the helper our new mount namespace, so that it holds it before the command can end
+ * (teardown.c): otherwise a command as short as /bin/true often exits before the helper
+ * could open it, and its own exit then pays for unmounting the whole tree. Best effort: the
+ * helper falls back to /proc/PID/ns/mnt at exec.
+ */
+static void hand_over_mount_ns(void)
+{
+    int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return;
+    send_fd(status_fd, ns, 0);
+    close(ns);
+}
+
 /* Everything after the helper let the child go: the rest of the namespaces, identity, stdio,
  * root, and finally execve. */
 static _Noreturn void run_released(const struct launch_spec *s, const struct sandbox_plan *plan,
@@ -716,6 +731,8 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
      * step name "clone": for the JVM they are the same failure (ENOSPC, EPERM, ...). */
     if (plan->unshare_flags && unshare((int)plan->unshare_flags) < 0)
         fail(errno, "clone", "");
+    if (flags & CLONE_NEWNS)
+        hand_over_mount_ns();
 
     /* maps are written now: take a mapped identity if ours is not (see sandbox_plan), and
      * drop the helper's supplementary groups with it when setgroups is still allowed */

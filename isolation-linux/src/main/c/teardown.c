@@ -3,14 +3,16 @@
  * exits, the kernel unmounts its whole tree (root, /proc, /dev and its nodes, ...) inside that
  * exit, waiting for an RCU grace period, before the parent is told: a tenth of a millisecond
  * or more between the sandbox's end and its exit status. So the helper holds each sandbox's
- * mount namespace (an nsfs fd, opened once the execve succeeded) and, once the exit has been
- * reported, passes it to a small child of its own that only closes what it is given; the
- * unmounting then happens there, beside the next launch. Without that child (it could not be
- * started, or died) the helper closes the fd itself, as the kernel would have anyway.
+ * mount namespace (an nsfs fd the child sends as soon as it has made it) and, once the exit
+ * has been reported, passes it to small children of its own that only close what they are
+ * given; the unmounting then happens there, beside the next launch. Without them (they could not
+ * be started, or died, or are a full socket buffer behind) the helper closes the fd itself, as
+ * the kernel would have anyway.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,10 +24,17 @@
 #include "compat.h"
 #include "isolation.h"
 
-#define TEARDOWN_BATCH 16
+#define CLOSER_LAG_MS 20
+#define TEARDOWN_CLOSERS 3
 
-static int closer = -1; /* our end of the socket to the closing child */
+static int closer = -1; /* our end of the socket to the closing children */
 
+/*
+ * A closer holds the namespace it was last given until the next message reaches it, or until
+ * it has been idle for CLOSER_LAG_MS. The helper closes its own copy right after sending, so a
+ * later message proves that copy gone and the closer's close is the last, the one that pays
+ * for the unmounting. Closing at once lost that race often enough for the helper to pay.
+ */
 static _Noreturn void closer_main(int channel)
 {
     /* nothing the helper had open is ours (0-2 stay: its /dev/null or the JVM's stderr) */
@@ -34,43 +43,56 @@ static _Noreturn void closer_main(int channel)
     prctl(PR_SET_NAME, "isolation-close", 0, 0, 0);
     if (getppid() == 1)
         _exit(0);
+    /* shared by the closers: whoever loses the race for a message must not block on it */
+    fcntl(channel, F_SETFL, O_NONBLOCK);
+    int held = -1;
     for (;;) {
-        char byte;
-        char control[CMSG_SPACE(sizeof(int) * TEARDOWN_BATCH)];
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                             .msg_controllen = sizeof control};
-        ssize_t n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
+        struct pollfd p = {.fd = channel, .events = POLLIN};
+        int ready = poll(&p, 1, held >= 0 ? CLOSER_LAG_MS : -1);
+        if (ready < 0 && errno == EINTR)
             continue;
+        if (ready == 0) {
+            close(held);
+            held = -1;
+            continue;
+        }
+        char byte;
+        int fd;
+        ssize_t n = recv_with_fd(channel, &byte, 1, &fd);
+        if (n < 0 && errno == EAGAIN)
+            continue; /* another closer took it */
         if (n <= 0)
             _exit(0); /* the helper is gone: exiting closes everything anyway */
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                close(fd);
-            }
-        }
+        if (held >= 0)
+            close(held);
+        held = fd;
     }
 }
 
 void teardown_start(void)
 {
     int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    /* a stream, not datagrams: a datagram queue holds only net.unix.max_dgram_qlen (10 by
+     * default) messages, and when a burst of exits overflowed it the helper had to close
+     * namespaces itself, a grace period each inside its event loop */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
         return;
-    /* fork-like raw clone, as for sandboxes: the helper is single-threaded */
-    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0);
-    if (pid == 0) {
-        close(pair[0]);
-        closer_main(pair[1]);
+    /* Several closers read the one socket, each taking one namespace at a time: every
+     * teardown waits for an expedited RCU grace period, and waits that overlap share one. A
+     * single closer, one grace period after another, fell behind sustained launching. */
+    int started = 0;
+    for (int i = 0; i < TEARDOWN_CLOSERS; i++) {
+        /* fork-like raw clone, as for sandboxes: the helper is single-threaded */
+        long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid == 0) {
+            close(pair[0]);
+            closer_main(pair[1]);
+        }
+        if (pid > 0)
+            started++;
     }
     close(pair[1]);
-    if (pid < 0) {
+    if (started == 0) {
         close(pair[0]);
         return;
     }
@@ -88,23 +110,10 @@ void teardown_release(int fd)
 {
     if (fd < 0)
         return;
-    if (closer >= 0) {
-        char control[CMSG_SPACE(sizeof(int))];
-        memset(control, 0, sizeof control);
-        char byte = 0;
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                             .msg_controllen = sizeof control};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        /* never block the event loop: a full queue or a dead closer means we close it here */
-        if (sendmsg(closer, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
-            close(closer);
-            closer = -1;
-        }
+    /* never block the event loop: a full queue or a dead closer means we close it here */
+    if (closer >= 0 && send_fd(closer, fd, MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+        close(closer);
+        closer = -1;
     }
     close(fd); /* the last reference only if it was not passed on */
 }
