@@ -15,6 +15,7 @@ import java.util.Map;
  */
 final class LatencyBench {
     private static final int ROUNDS = 10;
+    private static final long SETTLE_MILLIS = 100;
 
     private LatencyBench() {
     }
@@ -45,6 +46,7 @@ final class LatencyBench {
             for (int k = 0; k < live.size(); k++) {
                 Subject subject = live.get((round + k) % live.size());
                 try {
+                    settle();
                     timeSlice(subject, times.get(subject), from, to);
                 } catch (Exception e) {
                     fail(subject, e, times, problems);
@@ -58,6 +60,15 @@ final class LatencyBench {
                     : LatencyRow.notMeasured(subject, problems.get(subject)));
         }
         return rows;
+    }
+
+    /**
+     * Pauses before a slice, so that work the previous row left to the kernel (namespaces and
+     * cgroups torn down in its workers after the processes ended) is done before the next
+     * row is timed rather than landing on its first launches.
+     */
+    private static void settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MILLIS);
     }
 
     private static void timeSlice(Subject subject, long[] into, int from, int to) throws Exception {
