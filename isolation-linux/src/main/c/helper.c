@@ -32,7 +32,6 @@
 #include "isolation.h"
 
 #define CONTROL_FD 3
-#define MAX_RECEIVED_FDS 16
 
 const int helper_ignored_signals[] = {SIGINT, SIGQUIT, SIGHUP, SIGPIPE, SIGTSTP, SIGTTOU, SIGTTIN};
 const size_t helper_ignored_signal_count =
@@ -51,7 +50,7 @@ struct launch {
     unsigned flags; /* LAUNCH_PID_NS, LAUNCH_JOINED (stop.c) */
     int init_fd;    /* with an init: its report pipe (init.c); else -1 */
     bool own_mount_ns; /* it has a mount namespace of its own... */
-    int mount_ns_fd;   /* ...held from its execve until its exit was reported (teardown.c) */
+    int mount_ns_fd;   /* ...held from its making until its exit was reported (teardown.c) */
 };
 
 static struct launch **launches;
@@ -195,6 +194,20 @@ static _Noreturn void shut_down(int exit_code)
     _exit(exit_code);
 }
 
+/* Starts tracking a launch or join whose child runs; `l` and `status` are the caller's
+ * allocations, owned by the table from here on. */
+static void track(struct launch *l, uint64_t id, const struct launch_started *started,
+                  struct exec_status *status, unsigned flags, struct sandbox_cgroup *cgroup,
+                  bool own_mount_ns)
+{
+    memset(status, 0, sizeof *status);
+    *l = (struct launch){.id = id, .pid = started->pid, .status_fd = started->status_fd,
+                         .sync_fd = started->sync_fd, .status = status, .cgroup = cgroup,
+                         .flags = flags, .init_fd = started->init_fd,
+                         .own_mount_ns = own_mount_ns, .mount_ns_fd = -1};
+    launches[launch_count++] = l;
+}
+
 /* ---- exec outcome ----------------------------------------------------------------------- */
 
 enum outcome { PENDING, EXEC_OK, EXEC_FAILED };
@@ -207,9 +220,9 @@ static enum outcome read_status(struct launch *l)
 {
     for (;;) {
         size_t want = sizeof *l->status - l->status_len;
-        int fd;
-        ssize_t n = recv_with_fd(l->status_fd, (char *)l->status + l->status_len, want, &fd);
-        if (fd >= 0) {
+        int fd, nfds;
+        ssize_t n = recv_with_fds(l->status_fd, (char *)l->status + l->status_len, want, 0, &fd, 1, &nfds);
+        if (nfds > 0) {
             /* the child's mount namespace, sent as soon as it exists (sandbox.c); its byte
              * is no part of a record */
             if (l->own_mount_ns && l->mount_ns_fd < 0)
@@ -426,18 +439,8 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
         free(l);
         return;
     }
-    memset(status, 0, sizeof *status);
-    l->id = id;
-    l->pid = started.pid;
-    l->status_fd = started.status_fd;
-    l->sync_fd = started.sync_fd;
-    l->status = status;
-    l->cgroup = cgroup;
-    l->flags = (spec.clone_flags & CLONE_NEWPID) ? LAUNCH_PID_NS : 0;
-    l->init_fd = started.init_fd;
-    l->own_mount_ns = (spec.clone_flags & CLONE_NEWNS) != 0;
-    l->mount_ns_fd = -1;
-    launches[launch_count++] = l;
+    track(l, id, &started, status, (spec.clone_flags & CLONE_NEWPID) ? LAUNCH_PID_NS : 0, cgroup,
+          (spec.clone_flags & CLONE_NEWNS) != 0);
 }
 
 static void handle_signal(uint64_t id, const uint8_t *payload, uint32_t len)
@@ -515,60 +518,22 @@ static void handle_join(uint64_t id, const uint8_t *payload, uint32_t len, const
         free(l);
         return;
     }
-    memset(status, 0, sizeof *status);
-    l->id = id;
-    l->pid = started.pid;
-    l->status_fd = started.status_fd;
-    l->sync_fd = started.sync_fd;
-    l->status = status;
-    l->flags = LAUNCH_JOINED;
-    l->init_fd = -1;
-    l->mount_ns_fd = -1; /* a joined process leaves the sandbox's namespaces to it */
-    launches[launch_count++] = l;
+    /* a joined process leaves the sandbox's namespaces to the sandbox */
+    track(l, id, &started, status, LAUNCH_JOINED, NULL, false);
 }
 
 /* Reads one frame (the socket is readable) and acts on it. */
 static void on_control_readable(void)
 {
     struct iso_frame_header h;
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * MAX_RECEIVED_FDS)];
-        struct cmsghdr align;
-    } control;
-    struct iovec iov = {&h, sizeof h};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof control.buf,
-    };
-    ssize_t n;
-    do
-        n = recvmsg(CONTROL_FD, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
+    /* fds travel with the header's first bytes */
+    int fds[PASSED_FDS_MAX];
+    int nfds;
+    ssize_t n = recv_with_fds(CONTROL_FD, &h, sizeof h, 0, fds, PASSED_FDS_MAX, &nfds);
+    if (n < 0 && errno == EPROTO)
+        protocol_error(0, "too many file descriptors with one frame");
     if (n <= 0)
         shut_down(0);
-
-    /* fds travel with the header's first bytes */
-    int fds[MAX_RECEIVED_FDS];
-    int nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        for (int i = 0; i < count; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (nfds < MAX_RECEIVED_FDS)
-                fds[nfds++] = fd;
-            else
-                close(fd);
-        }
-    }
-    if (msg.msg_flags & MSG_CTRUNC) {
-        close_fds(fds, nfds);
-        protocol_error(0, "too many file descriptors with one frame");
-    }
     if ((size_t)n < sizeof h && !read_exactly((char *)&h + n, sizeof h - (size_t)n))
         shut_down(0);
 

@@ -213,11 +213,20 @@ int write_all(int fd, const void *buf, size_t len);
  * end of file without a record means its execve succeeded. */
 int status_channel(int fds[2]);
 
-/* Sends one byte carrying `fd` (SCM_RIGHTS); sendmsg's result, retried on EINTR. */
+/* Most descriptors one message may carry (ours carry at most four). */
+#define PASSED_FDS_MAX 16
+
+/* sendmsg() of `len` bytes carrying `nfds` descriptors (1..PASSED_FDS_MAX), retried on EINTR,
+ * never raising SIGPIPE. */
+ssize_t send_with_fds(int socket, const void *buf, size_t len, const int *fds, int nfds, int flags);
+
+/* send_with_fds() of one byte carrying `fd`. */
 ssize_t send_fd(int socket, int fd, int flags);
 
-/* recvmsg() of up to `len` bytes; the descriptor attached, if any, into *fd, else -1. */
-ssize_t recv_with_fd(int socket, void *buf, size_t len, int *fd);
+/* recvmsg() of up to `len` bytes, retried on EINTR; the descriptors attached go into `fds`,
+ * their number into *nfds. More than `max_fds` of them closes them all and fails with
+ * EPROTO. */
+ssize_t recv_with_fds(int socket, void *buf, size_t len, int flags, int *fds, int max_fds, int *nfds);
 
 /* waitpid() for one child, retried on EINTR; its wait status into *status unless NULL. */
 void wait_for_child(pid_t pid, int *status);
@@ -227,6 +236,9 @@ int64_t monotonic_ms(void);
 
 /* Closes every fd above stderr except `a` and `b` (which may be equal); sandbox.c. */
 void close_fds_except(int a, int b);
+
+/* In a child before execve: sends the helper a failure record on `status_fd` and exits 127. */
+_Noreturn void child_fail(int status_fd, int err, const char *step, const char *path);
 
 /* Fills a failure record (truncating step/path) and returns -1 for convenience. */
 int set_status(struct exec_status *st, int err, const char *step, const char *path);

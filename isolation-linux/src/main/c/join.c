@@ -237,11 +237,7 @@ static char target_proc[32]; /* "/proc/PID" */
 
 static _Noreturn void fail(int err, const char *step, const char *path)
 {
-    struct exec_status st;
-    memset(&st, 0, sizeof st);
-    set_status(&st, err, step, path);
-    write_all(status_fd, &st, sizeof st);
-    _exit(127);
+    child_fail(status_fd, err, step, path);
 }
 
 static _Noreturn void fail_at(int err, const char *step, const char *relative)
@@ -271,17 +267,7 @@ static int join_cgroup(const char *dir, const char *controllers, void *arg)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n;
-    do
-        n = write(fd, "0", 1); /* 0: the writing process */
-    while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return n < 0 ? -1 : 0;
+    return write_whole_file(path, "0"); /* 0: the writing process */
 }
 
 static void enter_namespaces(int pidfd, int procdir, uint64_t mask)

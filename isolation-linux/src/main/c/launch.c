@@ -44,19 +44,25 @@ int status_channel(int fds[2])
     return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
 }
 
-ssize_t send_fd(int socket, int fd, int flags)
+ssize_t send_with_fds(int socket, const void *buf, size_t len, const int *fds, int nfds, int flags)
 {
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                         .msg_controllen = sizeof control};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * PASSED_FDS_MAX)];
+        struct cmsghdr align;
+    } control;
+    if (nfds < 1 || nfds > PASSED_FDS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
     ssize_t n;
     do
         n = sendmsg(socket, &msg, flags | MSG_NOSIGNAL);
@@ -64,33 +70,61 @@ ssize_t send_fd(int socket, int fd, int flags)
     return n;
 }
 
-ssize_t recv_with_fd(int socket, void *buf, size_t len, int *fd)
+ssize_t send_fd(int socket, int fd, int flags)
 {
-    char control[CMSG_SPACE(sizeof(int) * 4)];
+    char byte = 0;
+    return send_with_fds(socket, &byte, 1, &fd, 1, flags);
+}
+
+ssize_t recv_with_fds(int socket, void *buf, size_t len, int flags, int *fds, int max_fds, int *nfds)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * PASSED_FDS_MAX)];
+        struct cmsghdr align;
+    } control;
     struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                         .msg_controllen = sizeof control};
-    *fd = -1;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    *nfds = 0;
     ssize_t n;
     do
-        n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+        n = recvmsg(socket, &msg, flags | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return n;
+    bool too_many = (msg.msg_flags & MSG_CTRUNC) != 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < count; i++) {
-            int got;
-            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
-            if (*fd < 0)
-                *fd = got;
-            else
-                close(got); /* one is all a sender of ours attaches */
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (*nfds < max_fds) {
+                fds[(*nfds)++] = fd;
+            } else {
+                close(fd);
+                too_many = true;
+            }
         }
     }
+    if (too_many) {
+        for (int i = 0; i < *nfds; i++)
+            close(fds[i]);
+        *nfds = 0;
+        errno = EPROTO;
+        return -1;
+    }
     return n;
+}
+
+_Noreturn void child_fail(int status_fd, int err, const char *step, const char *path)
+{
+    struct exec_status st;
+    memset(&st, 0, sizeof st);
+    set_status(&st, err, step, path);
+    write_all(status_fd, &st, sizeof st);
+    _exit(127);
 }
 
 int set_status(struct exec_status *st, int err, const char *step, const char *path)

@@ -238,21 +238,7 @@ bool prepared_reaped(pid_t pid)
 static int send_launch(int channel, const uint8_t *payload, uint32_t len, const int *fds, int nfds)
 {
     struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds};
-    char control[CMSG_SPACE(sizeof(int) * 4)];
-    memset(control, 0, sizeof control);
-    struct iovec iov = {.iov_base = &header, .iov_len = sizeof header};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                         .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-    ssize_t n;
-    do
-        n = sendmsg(channel, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof header)
+    if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
         return -1;
     return write_all(channel, payload, len);
 }

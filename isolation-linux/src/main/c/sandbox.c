@@ -40,11 +40,7 @@ static int status_fd = -1;
 /* Reports a failed step to the helper and ends the child. */
 static _Noreturn void fail(int err, const char *step, const char *path)
 {
-    struct exec_status st;
-    memset(&st, 0, sizeof st);
-    set_status(&st, err, step, path);
-    write_all(status_fd, &st, sizeof st);
-    _exit(127);
+    child_fail(status_fd, err, step, path);
 }
 
 static _Noreturn void fail2(int err, const char *step, const char *a, const char *sep,
@@ -851,26 +847,11 @@ void close_fds_except(int a, int b)
 static bool receive_launch(int channel, uint8_t **payload, uint32_t *len, int fds[4], int *nfds)
 {
     struct prepared_header header;
-    char control[CMSG_SPACE(sizeof(int) * 4)];
-    struct iovec iov = {.iov_base = &header, .iov_len = sizeof header};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                         .msg_controllen = sizeof control};
-    ssize_t n;
-    do
-        n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = recv_with_fds(channel, &header, sizeof header, MSG_WAITALL, fds, 4, nfds);
     if (n == 0)
         return false;
     if (n != (ssize_t)sizeof header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
-    *nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count && *nfds < 4; i++)
-            memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-    }
     if (*nfds != (int)header.fd_count || header.fd_count < 3)
         fail(EPROTO, "receive launch", "");
     *len = header.length;

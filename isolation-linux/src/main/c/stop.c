@@ -122,17 +122,7 @@ static int write_string(const char *dir, const char *file, const char *value)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n;
-    do
-        n = write(fd, value, strlen(value));
-    while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return n < 0 ? -1 : 0;
+    return write_whole_file(path, value);
 }
 
 /* ---- cgroups ----------------------------------------------------------------------------- */

@@ -57,15 +57,15 @@ static _Noreturn void closer_main(int channel)
             continue;
         }
         char byte;
-        int fd;
-        ssize_t n = recv_with_fd(channel, &byte, 1, &fd);
+        int fd, nfds;
+        ssize_t n = recv_with_fds(channel, &byte, 1, 0, &fd, 1, &nfds);
         if (n < 0 && errno == EAGAIN)
             continue; /* another closer took it */
         if (n <= 0)
             _exit(0); /* the helper is gone: exiting closes everything anyway */
         if (held >= 0)
             close(held);
-        held = fd;
+        held = nfds > 0 ? fd : -1;
     }
 }
 

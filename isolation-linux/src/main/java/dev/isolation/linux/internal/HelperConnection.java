@@ -136,14 +136,7 @@ final class HelperConnection {
 
     /** Asks the helper to signal a launch's main process; a no-op once the helper is gone. */
     void signal(long id, int signal) {
-        if (closed) {
-            return;
-        }
-        try {
-            send(Protocol.MSG_SIGNAL, id, Protocol.buffer(4).putInt(signal).array(), new int[0]);
-        } catch (LaunchException e) {
-            // The helper died; its sandboxes died with it.
-        }
+        sendSignal(Protocol.MSG_SIGNAL, id, signal);
     }
 
     /**
@@ -151,11 +144,15 @@ final class HelperConnection {
      * process group); a no-op once the helper is gone or the launch was reaped.
      */
     void signalAll(long id, int signal) {
+        sendSignal(Protocol.MSG_SIGNAL_ALL, id, signal);
+    }
+
+    private void sendSignal(int type, long id, int signal) {
         if (closed) {
             return;
         }
         try {
-            send(Protocol.MSG_SIGNAL_ALL, id, Protocol.buffer(4).putInt(signal).array(), new int[0]);
+            send(type, id, Protocol.buffer(4).putInt(signal).array(), new int[0]);
         } catch (LaunchException e) {
             // The helper died; its sandboxes died with it.
         }

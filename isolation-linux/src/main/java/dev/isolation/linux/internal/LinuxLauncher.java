@@ -36,27 +36,19 @@ final class LinuxLauncher implements Launcher {
     @Override
     public IsolatedProcess launch(IsolatedProcessSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        byte[] payload = encodeCached(spec);
         Stdio stdio = Stdio.open(spec);
         HelperConnection connection;
+        byte[] payload;
         try {
             connection = helper();
-            payload = cgroups.withLimits(payload, spec, connection.helperPid());
+            payload = cgroups.withLimits(encodeCached(spec), spec, connection.helperPid());
         } catch (RuntimeException e) {
             stdio.closeAll();
             throw e;
         }
         LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), spec, spec.command(), this,
                 connection, scheduler, stdio.stdin(), stdio.stdout(), stdio.stderr());
-        try {
-            connection.launch(process, payload, stdio.childEnds());
-        } catch (RuntimeException e) {
-            stdio.closeAll();
-            throw e;
-        } finally {
-            stdio.closeChildEnds();
-        }
-        process.awaitStart();
+        sendAndAwaitStart(process, stdio, () -> connection.launch(process, payload, stdio.childEnds()));
         spec.timeout().ifPresent(timeout -> process.expireAfter(timeout, scheduler));
         return process;
     }
@@ -92,8 +84,18 @@ final class LinuxLauncher implements Launcher {
         Stdio stdio = Stdio.open(spec.stdin(), spec.stdout(), spec.stderr());
         LinuxIsolatedProcess process = new LinuxIsolatedProcess(nextId.getAndIncrement(), null, spec.command(), this,
                 connection, scheduler, stdio.stdin(), stdio.stdout(), stdio.stderr());
+        sendAndAwaitStart(process, stdio, () -> connection.join(process, payload, stdio.childEnds()));
+        return process;
+    }
+
+    /**
+     * Runs {@code send} (a LAUNCH or JOIN frame carrying the child's ends of {@code stdio}),
+     * closes those ends, which the helper now holds, and waits until the command executes. A
+     * failed send closes our ends too.
+     */
+    private static void sendAndAwaitStart(LinuxIsolatedProcess process, Stdio stdio, Runnable send) {
         try {
-            connection.join(process, payload, stdio.childEnds());
+            send.run();
         } catch (RuntimeException e) {
             stdio.closeAll();
             throw e;
@@ -101,7 +103,6 @@ final class LinuxLauncher implements Launcher {
             stdio.closeChildEnds();
         }
         process.awaitStart();
-        return process;
     }
 
     /**
