@@ -429,7 +429,7 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
         rc = launch_start(&spec, fds, CONTROL_FD, &started, status);
     close_fds(fds, 3); /* the child has its own copies */
     if (rc == 0)
-        prepared_want(&spec); /* the next launch of this shape may well follow */
+        prepared_want(&spec, payload, len); /* the next launch of this shape may well follow */
     spec_free(&spec);
     free(procs);
     if (rc < 0) {

@@ -119,6 +119,7 @@ struct sandbox_plan {
     uint64_t clone_flags;   /* passed to clone(): CLONE_NEWUSER, CLONE_NEWPID */
     uint64_t unshare_flags; /* the other CLONE_NEW* flags: the child unshares them itself */
     uint64_t unshared_flags; /* of those, the ones a prepared sandbox made already */
+    bool root_ready; /* a prepared sandbox whose root is built already (PREPARED_ROOT) */
     /* In a new user namespace whose maps leave the helper's own uid/gid out (root mapping a
      * subordinate range), the child starts as an unmapped id and could not even mount a
      * tmpfs (EOVERFLOW): it switches to this mapped id first (0 when mapped). */
@@ -160,8 +161,41 @@ static inline uint64_t wire_get64(const uint8_t *p)
  * (stdin, stdout, stderr, and an init's report pipe) as SCM_RIGHTS. */
 struct prepared_header {
     uint32_t length;   /* of the payload that follows */
-    uint32_t fd_count; /* 3, or 4 with an init */
+    uint32_t fd_count; /* 3, or 4 with an init; 0 with PREPARED_ROOT */
+    uint32_t kind;     /* PREPARED_LAUNCH, or PREPARED_ROOT */
+    uint32_t reserved;
 };
+
+enum {
+    PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
+    PREPARED_ROOT = 2,   /* the payload is an earlier launch of this shape: build its root now,
+                            answer with a struct prepared_ready, and wait for the launch */
+};
+
+/* The host identity of one path a prepared root pinned (sandbox_host_paths order). */
+struct host_id {
+    uint64_t dev, ino;
+};
+
+/* Most host paths a prepared root may pin; a spec with more is never prepared. */
+#define PREPARED_IDS_MAX 64
+
+/* A spare's answer to PREPARED_ROOT, once its root is built: the identities of the host paths
+ * it pinned, followed by id_count struct host_id; as SCM_RIGHTS, an fd of its
+ * /proc/self/mountinfo, which polls POLLPRI once its mount namespace changes. */
+struct prepared_ready {
+    uint32_t id_count;
+    uint32_t reserved;
+};
+
+/* Whether a launch of this spec may get its root built ahead (sandbox.c): a rootfs entered
+ * in place, in a mount namespace of its own, with at most PREPARED_IDS_MAX host paths. */
+bool sandbox_root_preparable(const struct launch_spec *spec);
+
+/* The host paths a launch of `spec` pins, in pinning order (sandbox.c): the rootfs, each bind
+ * source, the device nodes, and the host /proc without a PID namespace. Fills up to `max`
+ * and returns how many there are. */
+size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, size_t max);
 
 /* Child side of a prepared sandbox, right after clone(): waits for its maps, makes the early
  * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
@@ -176,7 +210,7 @@ int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_s
 /* The pool of prepared sandboxes (prepared.c). */
 void prepared_configure(int max_count);
 /* After a launch: a spare of its shape is wanted. */
-void prepared_want(const struct launch_spec *spec);
+void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint32_t len);
 /* A spare of the spec's shape, started on this launch; -1 (and nothing done) when there is
  * none or it could not take the launch: the caller then launches directly. */
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,

@@ -3,39 +3,59 @@
  * clones a spare child of the same shape (namespace flags, id maps) for the next launch. The
  * spare gets its user and pid namespaces and id maps from here, then makes its network, UTS
  * and IPC namespaces itself, and waits. A launch of that shape joins it to its cgroups and
- * sends it the LAUNCH payload and fds; it goes on exactly like a freshly cloned child, mount
- * namespace included (copied only now, so host mounts made meanwhile are seen).
+ * sends it the LAUNCH payload and fds; it goes on exactly like a freshly cloned child.
+ *
+ * When the launch that wanted the spare had a rootfs entered in place, the spare also builds
+ * that launch's root ahead (PREPARED_ROOT): its mount namespace, mounts, pivot_root and the
+ * detach of the host's tree, whose RCU grace period is the longest wait of a launch and the
+ * most variable one. The next launch takes such a spare only if nothing it depends on changed
+ * in between, so that it sees exactly what a fresh clone would:
+ *   - the root-relevant part of its spec (root_key) is the same;
+ *   - no mount or unmount happened in the helper's mount namespace (/proc/self/mountinfo
+ *     polls POLLPRI on any change), nor in the spare's own (a host unlink can detach a mount
+ *     point there);
+ *   - every host path it pinned (rootfs, bind sources, device nodes) still resolves to the
+ *     same inode. The spare holds what it pinned, so an inode number cannot be reused.
+ * Otherwise the spare is killed and the launch goes the direct way.
  *
  * The clone, the map writes and the namespaces (a network namespace alone is about 0.4 ms of
  * kernel time) thus leave the launch's critical path. Every namespace is still new for each
  * sandbox: a spare serves one launch and is never reused.
  *
- * At most PREPARED_MAX spares exist, one per shape; one unused for PREPARED_IDLE_MS is
- * killed, and all die with the helper (PDEATHSIG, and the helper's shut-down kills every
- * child). A spare that cannot be made is simply not there: the launch goes the direct way and
- * reports its own failure.
+ * At most PREPARED_MAX spares exist, at most PREPARED_PER_SHAPE of one shape (two launching
+ * threads each find one); one unused for PREPARED_IDLE_MS is killed, and all die with the
+ * helper (PDEATHSIG, and the helper's shut-down kills every child). A spare that cannot be
+ * made is simply not there: the launch goes the direct way and reports its own failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "isolation.h"
 
 #define PREPARED_MAX 4
+#define PREPARED_PER_SHAPE 2
 #define PREPARED_IDLE_MS 5000
 
-/* What a spare is made for: everything the helper does to a child before releasing it. */
+/* What a spare is made for: everything the helper does to a child before releasing it, and
+ * optionally the launch whose root it builds ahead. */
 struct shape {
     uint64_t clone_flags;
     bool setgroups_deny;
     char *uid_map, *gid_map, *newuidmap, *newgidmap; /* NULL: none */
+    uint8_t *root_payload; /* NULL: no root ahead; else that launch's payload ... */
+    uint32_t root_len;
+    char *root_key;        /* ... and its root_key() */
+    size_t root_key_len;
 };
 
 struct spare {
@@ -44,6 +64,12 @@ struct spare {
     int channel;   /* our end of its socketpair: "go" once mapped, then the launch */
     int status_fd; /* the helper's end of its exec-status socket */
     int64_t made_ms;
+    /* with a root built ahead (shape.root_payload) */
+    uint64_t mount_generation; /* the helper's, before the spare copied its mount namespace */
+    bool ready;                /* its struct prepared_ready came */
+    int watch_fd;              /* its /proc/self/mountinfo, or -1 */
+    struct host_id ids[PREPARED_IDS_MAX];
+    uint32_t id_count;
 };
 
 static int max_spares = PREPARED_MAX;
@@ -77,6 +103,8 @@ static void free_shape(struct shape *shape)
     free(shape->gid_map);
     free(shape->newuidmap);
     free(shape->newgidmap);
+    free(shape->root_payload);
+    free(shape->root_key);
     memset(shape, 0, sizeof *shape);
 }
 
@@ -110,6 +138,153 @@ static void spec_of_shape(const struct shape *shape, struct launch_spec *spec)
     spec->newgidmap = shape->newgidmap;
 }
 
+/* ---- roots built ahead ------------------------------------------------------------------- */
+
+/* Everything of a spec that setup_root reads besides the shape's flags, as bytes to compare. */
+static char *root_key(const struct launch_spec *spec, size_t *len)
+{
+    size_t size = strlen(spec->rootfs) + 2;
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        const struct mount_spec *m = &spec->mounts[i];
+        size += 2 * sizeof(uint32_t) + sizeof(uint64_t) + strlen(m->source ? m->source : "") +
+                strlen(m->dest) + 2;
+    }
+    char *key = malloc(size), *p = key;
+    if (!key)
+        return NULL;
+#define PUT(src, n)             \
+    do {                        \
+        memcpy(p, (src), (n));  \
+        p += (n);               \
+    } while (0)
+    PUT(spec->rootfs, strlen(spec->rootfs) + 1);
+    *p++ = spec->root_writable ? 'w' : 'r';
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        const struct mount_spec *m = &spec->mounts[i];
+        const char *source = m->source ? m->source : "";
+        PUT(&m->kind, sizeof m->kind);
+        PUT(&m->flags, sizeof m->flags);
+        PUT(&m->size, sizeof m->size);
+        PUT(source, strlen(source) + 1);
+        PUT(m->dest, strlen(m->dest) + 1);
+    }
+#undef PUT
+    *len = (size_t)(p - key);
+    return key;
+}
+
+/* The helper's /proc/self/mountinfo, which polls POLLPRI after any change of its mount
+ * namespace; the count of changes seen so far. */
+static int mounts_fd = -1;
+static uint64_t mounts_changed;
+
+static bool watching_mounts(void)
+{
+    if (mounts_fd < 0)
+        mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    return mounts_fd >= 0;
+}
+
+/* Whether a mountinfo fd reports a change since it was opened or last polled. */
+static bool mounts_changed_since(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLPRI};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR));
+}
+
+static uint64_t mount_generation(void)
+{
+    if (mounts_changed_since(mounts_fd))
+        mounts_changed++;
+    return mounts_changed;
+}
+
+/* Makes `shape` build the root of this launch ahead, when its spec allows (else no root). */
+static void set_root(struct shape *shape, const struct launch_spec *spec, const uint8_t *payload,
+                     uint32_t len)
+{
+    free(shape->root_payload);
+    free(shape->root_key);
+    shape->root_payload = NULL;
+    shape->root_key = NULL;
+    if (!sandbox_root_preparable(spec) || !watching_mounts())
+        return;
+    shape->root_key = root_key(spec, &shape->root_key_len);
+    shape->root_payload = malloc(len ? len : 1);
+    if (!shape->root_key || !shape->root_payload) {
+        free(shape->root_key);
+        free(shape->root_payload);
+        shape->root_key = NULL;
+        shape->root_payload = NULL;
+        return;
+    }
+    memcpy(shape->root_payload, payload, len);
+    shape->root_len = len;
+}
+
+enum readiness { NOT_YET, READY, BROKEN };
+
+/* Takes a spare's struct prepared_ready if it came; never blocks. */
+static enum readiness check_ready(struct spare *s)
+{
+    if (s->ready)
+        return READY;
+    struct {
+        struct prepared_ready head;
+        struct host_id ids[PREPARED_IDS_MAX];
+    } msg;
+    int fd = -1, nfds = 0;
+    ssize_t n = recv_with_fds(s->channel, &msg, sizeof msg, MSG_DONTWAIT, &fd, 1, &nfds);
+    if (n < 0 && errno == EAGAIN)
+        return NOT_YET;
+    if (n < (ssize_t)sizeof msg.head || msg.head.id_count > PREPARED_IDS_MAX || nfds != 1 ||
+        (size_t)n != sizeof msg.head + msg.head.id_count * sizeof msg.ids[0]) {
+        if (nfds > 0)
+            close(fd);
+        return BROKEN;
+    }
+    s->watch_fd = fd;
+    s->id_count = msg.head.id_count;
+    memcpy(s->ids, msg.ids, s->id_count * sizeof s->ids[0]);
+    s->ready = true;
+    return READY;
+}
+
+/* Whether a spare's root is what a fresh clone for `spec` would build now (see the top). */
+static bool root_still_valid(const struct spare *s, const struct launch_spec *spec,
+                             const char *key, size_t key_len)
+{
+    if (s->shape.root_key_len != key_len || memcmp(s->shape.root_key, key, key_len) != 0)
+        return false;
+    if (mount_generation() != s->mount_generation || mounts_changed_since(s->watch_fd))
+        return false;
+    const char *paths[PREPARED_IDS_MAX];
+    size_t count = sandbox_host_paths(spec, paths, PREPARED_IDS_MAX);
+    if (count != s->id_count)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) < 0 || st.st_dev != s->ids[i].dev || st.st_ino != s->ids[i].ino)
+            return false;
+    }
+    return true;
+}
+
+/* Hands the mount namespace a spare sent at once (sandbox.c) to the closers, so that its
+ * teardown does not fall on the helper's close; discards anything else it wrote. */
+static void release_mount_ns(int status_fd)
+{
+    for (;;) {
+        char discard[64];
+        int fd, nfds;
+        ssize_t n = recv_with_fds(status_fd, discard, sizeof discard, MSG_DONTWAIT, &fd, 1, &nfds);
+        if (nfds > 0)
+            teardown_release(fd);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            return;
+    }
+}
+
 /* ---- the pool ---------------------------------------------------------------------------- */
 
 /* Removes spares[i] from the pool; with `kill_it`, kills and reaps it first. */
@@ -120,24 +295,46 @@ static void drop(size_t i, bool kill_it)
         kill(s->pid, SIGKILL);
         wait_for_child(s->pid, NULL);
     }
+    if (s->watch_fd >= 0)
+        close(s->watch_fd);
     close(s->channel);
+    release_mount_ns(s->status_fd);
     close(s->status_fd);
     free_shape(&s->shape);
     spares[i] = spares[--spare_count];
 }
 
-void prepared_want(const struct launch_spec *spec)
+void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint32_t len)
 {
     if (max_spares == 0)
         return;
+    size_t have = 0;
     for (size_t i = 0; i < spare_count; i++)
         if (has_shape(&spares[i].shape, spec))
-            return;
-    for (size_t i = 0; i < wanted_count; i++)
-        if (has_shape(&wanted[i], spec))
-            return;
-    if (wanted_count < PREPARED_MAX && copy_shape(&wanted[wanted_count], spec))
-        wanted_count++;
+            have++;
+    for (size_t i = 0; i < wanted_count; i++) {
+        if (has_shape(&wanted[i], spec)) {
+            set_root(&wanted[i], spec, payload, len); /* the newest launch is the likeliest next */
+            have++;
+        }
+    }
+    if (have >= PREPARED_PER_SHAPE || wanted_count == PREPARED_MAX ||
+        !copy_shape(&wanted[wanted_count], spec))
+        return;
+    set_root(&wanted[wanted_count], spec, payload, len);
+    wanted_count++;
+}
+
+/* Sends a spare one message: a header, the fds with it, then the payload. */
+static int send_message(int channel, uint32_t kind, const uint8_t *payload, uint32_t len,
+                        const int *fds, int nfds)
+{
+    struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds, .kind = kind};
+    ssize_t sent = nfds > 0 ? send_with_fds(channel, &header, sizeof header, fds, nfds, 0)
+                            : (write_all(channel, &header, sizeof header) == 0 ? (ssize_t)sizeof header : -1);
+    if (sent != (ssize_t)sizeof header)
+        return -1;
+    return write_all(channel, payload, len);
 }
 
 /* Clones a spare of `shape`; false if that failed at any step (nothing is left of it). */
@@ -163,8 +360,12 @@ static bool make_spare(const struct shape *shape, struct spare *out)
     close(channel[1]);
     close(status[1]);
     struct exec_status ignored;
+    /* before the spare copies the mount namespace: a change from here on voids its root */
+    uint64_t generation = shape->root_payload ? mount_generation() : 0;
     if (pid < 0 || launch_write_maps(&spec, (pid_t)pid, &ignored) < 0 ||
-        write_all(channel[0], "g", 1) < 0 || fcntl(status[0], F_SETFL, O_NONBLOCK) < 0) {
+        write_all(channel[0], "g", 1) < 0 || fcntl(status[0], F_SETFL, O_NONBLOCK) < 0 ||
+        (shape->root_payload &&
+         send_message(channel[0], PREPARED_ROOT, shape->root_payload, shape->root_len, NULL, 0) < 0)) {
         if (pid > 0) {
             kill((pid_t)pid, SIGKILL);
             wait_for_child((pid_t)pid, NULL);
@@ -174,7 +375,8 @@ static bool make_spare(const struct shape *shape, struct spare *out)
         return false;
     }
     *out = (struct spare){.pid = (pid_t)pid, .channel = channel[0], .status_fd = status[0],
-                          .made_ms = monotonic_ms()};
+                          .made_ms = monotonic_ms(), .mount_generation = generation,
+                          .watch_fd = -1};
     return true;
 }
 
@@ -235,19 +437,41 @@ bool prepared_reaped(pid_t pid)
 
 /* ---- a launch on a spare ----------------------------------------------------------------- */
 
-static int send_launch(int channel, const uint8_t *payload, uint32_t len, const int *fds, int nfds)
-{
-    struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds};
-    if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
-        return -1;
-    return write_all(channel, payload, len);
-}
-
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
                     const int stdio[3], struct launch_started *started)
 {
+    /* Spares whose root was built for another spec, or went stale, are dropped on the way: no
+     * launch could take them. One still building its root is left for the next launch. */
+    size_t key_len = 0;
+    char *key = sandbox_root_preparable(spec) ? root_key(spec, &key_len) : NULL;
+    pid_t pick = 0;
+    bool pick_has_root = false;
+    for (size_t i = 0; i < spare_count;) {
+        struct spare *s = &spares[i];
+        if (!has_shape(&s->shape, spec) || (s->shape.root_payload && pick_has_root)) {
+            i++;
+            continue;
+        }
+        if (!s->shape.root_payload) {
+            if (!pick)
+                pick = s->pid;
+            i++;
+            continue;
+        }
+        enum readiness r = check_ready(s);
+        if (r == NOT_YET) {
+            i++;
+        } else if (r == READY && key && root_still_valid(s, spec, key, key_len)) {
+            pick = s->pid;
+            pick_has_root = true;
+            i++;
+        } else {
+            drop(i, true);
+        }
+    }
+    free(key);
     size_t i = 0;
-    while (i < spare_count && !has_shape(&spares[i].shape, spec))
+    while (i < spare_count && (!pick || spares[i].pid != pick))
         i++;
     if (i == spare_count)
         return -1;
@@ -260,8 +484,13 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
         drop(i, true);
         return -1;
     }
+    /* the spare holds its own mount namespace; this reference must not be the last */
+    if (spares[i].watch_fd >= 0) {
+        close(spares[i].watch_fd);
+        spares[i].watch_fd = -1;
+    }
     int fds[4] = {stdio[0], stdio[1], stdio[2], report[1]};
-    if (send_launch(spares[i].channel, payload, len, fds, spec->init ? 4 : 3) < 0) {
+    if (send_message(spares[i].channel, PREPARED_LAUNCH, payload, len, fds, spec->init ? 4 : 3) < 0) {
         /* it died meanwhile; the direct launch will report what goes wrong */
         if (report[0] >= 0) {
             close(report[0]);

@@ -190,8 +190,23 @@ static int make_readonly(const char *path, bool recursive)
 }
 
 /* mkdir that accepts an existing path (EEXIST wins over EROFS in the kernel). */
+/* Set while a spare builds a root ahead (prepare_root): it must not write to the rootfs, which
+ * its owner may be changing or deleting after the last launch ended. A missing mount point
+ * then ends the spare, and the launch goes the direct way, which makes it. */
+static bool create_nothing;
+
 static int ensure_dir(const char *path)
 {
+    if (create_nothing) {
+        struct stat st;
+        if (stat(path, &st) < 0)
+            return -1;
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return -1;
+        }
+        return 0;
+    }
     if (mkdir(path, 0755) == 0 || errno == EEXIST)
         return 0;
     return -1;
@@ -216,7 +231,7 @@ static int make_mount_point(char *path, bool directory)
     struct stat st;
     if (stat(path, &st) == 0)
         return 0;
-    if (errno != ENOENT || ensure_parents(path) < 0)
+    if (errno != ENOENT || create_nothing || ensure_parents(path) < 0)
         return -1;
     if (directory)
         return ensure_dir(path);
@@ -295,7 +310,8 @@ static int attach_host_path(int pin, const char *target)
 }
 
 /* The host's device nodes a sandbox gets, bound one by one onto files in its /dev tmpfs. */
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+static const char *const dev_nodes[] = {"/dev/null", "/dev/zero", "/dev/full",
+                                        "/dev/random", "/dev/urandom", "/dev/tty"};
 #define DEV_NODE_COUNT (sizeof dev_nodes / sizeof dev_nodes[0])
 
 static void make_symlink(const char *root, const char *target, const char *link)
@@ -316,8 +332,8 @@ static void setup_dev(const char *root, const int pins[DEV_NODE_COUNT])
     if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
         fail(errno, "mount /dev", "/dev");
     for (size_t i = 0; i < DEV_NODE_COUNT; i++) {
-        char name[32], step[48];
-        snprintf(name, sizeof name, "/dev/%s", dev_nodes[i]);
+        const char *name = dev_nodes[i];
+        char step[48];
         snprintf(step, sizeof step, "bind %s", name);
         int fd = open(join(path, root, name, step), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
         if (fd < 0)
@@ -495,6 +511,21 @@ static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int
  * future root at /newroot; everything is assembled under /newroot, which is pivoted in; then
  * the staging root and the host are detached entirely.
  */
+/* With a prepared root (sandbox_prepare_root): where setup_root records the identity of each
+ * host path it pinned, in sandbox_host_paths order; NULL otherwise. */
+static struct host_id *pinned_ids;
+static size_t pinned_count;
+
+static void record_pin(int pin)
+{
+    struct stat st;
+    if (!pinned_ids)
+        return;
+    if (pinned_count >= PREPARED_IDS_MAX || fstat(pin, &st) < 0)
+        fail(pinned_count >= PREPARED_IDS_MAX ? E2BIG : errno, "pin host path", "");
+    pinned_ids[pinned_count++] = (struct host_id){.dev = st.st_dev, .ino = st.st_ino};
+}
+
 static void setup_root(const struct launch_spec *s, uint64_t flags)
 {
     const char *root_name = s->rootfs ? s->rootfs : "/";
@@ -530,15 +561,24 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
         }
     }
     int dev_pins[DEV_NODE_COUNT];
-    for (size_t i = 0; i < DEV_NODE_COUNT; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "/dev/%s", dev_nodes[i]);
-        if ((dev_pins[i] = pin_host_path(name)) < 0)
-            fail(errno, "bind /dev node", name);
-    }
+    for (size_t i = 0; i < DEV_NODE_COUNT; i++)
+        if ((dev_pins[i] = pin_host_path(dev_nodes[i])) < 0)
+            fail(errno, "bind /dev node", dev_nodes[i]);
     int proc_pin = -1;
     if (!(flags & CLONE_NEWPID) && (proc_pin = pin_host_path("/proc")) < 0)
         fail(errno, "mount proc", "/proc");
+
+    if (pinned_ids) { /* sandbox_host_paths order */
+        if (root_pin >= 0)
+            record_pin(root_pin);
+        for (size_t i = 0; i < s->mount_count; i++)
+            if (pins[i] >= 0)
+                record_pin(pins[i]);
+        for (size_t i = 0; i < DEV_NODE_COUNT; i++)
+            record_pin(dev_pins[i]);
+        if (proc_pin >= 0)
+            record_pin(proc_pin);
+    }
 
     if (s->rootfs && new_mount_api) {
         setup_root_in_place(s, flags, root_pin, pins, dev_pins, proc_pin);
@@ -588,6 +628,36 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     /* the staging root goes together with the host's tree still hanging at /oldroot: one
      * detach instead of two, since each lazy umount waits for an RCU grace period */
     pivot_to_cwd(root_name, "detach staging root");
+}
+
+/* ---- roots built ahead (prepared.c) ---------------------------------------------------- */
+
+bool sandbox_root_preparable(const struct launch_spec *spec)
+{
+    return spec->rootfs && new_mount_api && (spec->clone_flags & CLONE_NEWNS) &&
+           sandbox_host_paths(spec, NULL, 0) <= PREPARED_IDS_MAX;
+}
+
+size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, size_t max)
+{
+    size_t n = 0;
+#define ADD(p)            \
+    do {                  \
+        if (n < max)      \
+            paths[n] = p; \
+        n++;              \
+    } while (0)
+    if (spec->rootfs)
+        ADD(spec->rootfs);
+    for (size_t i = 0; i < spec->mount_count; i++)
+        if (spec->mounts[i].kind == ISO_MOUNT_BIND)
+            ADD(spec->mounts[i].source);
+    for (size_t i = 0; i < DEV_NODE_COUNT; i++)
+        ADD(dev_nodes[i]);
+    if (!(spec->clone_flags & CLONE_NEWPID))
+        ADD("/proc");
+#undef ADD
+    return n;
 }
 
 /* ---- the rest of the set-up ------------------------------------------------------------- */
@@ -715,8 +785,26 @@ static void hand_over_mount_ns(void)
     close(ns);
 }
 
+/* In a new user namespace whose maps leave the helper's ids out: takes the mapped identity
+ * (see sandbox_plan), dropping the helper's supplementary groups with it when setgroups is
+ * still allowed. Before any mount, which an unmapped id could not make. */
+static void take_mapped_ids(const struct launch_spec *s, const struct sandbox_plan *plan, int sync_read)
+{
+    if ((plan->switch_uid || plan->switch_gid) && !s->setgroups_deny &&
+        syscall(SYS_setgroups, 0, NULL) < 0)
+        fail(errno, "setgroups", "");
+    if (plan->switch_gid && syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0)
+        fail(errno, "setresgid", "");
+    if (plan->switch_uid) {
+        if (syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0)
+            fail(errno, "setresuid", "");
+        rearm_pdeathsig(sync_read);
+    }
+}
+
 /* Everything after the helper let the child go: the rest of the namespaces, identity, stdio,
- * root, and finally execve. */
+ * root, and finally execve. With plan->root_ready, a prepared sandbox did the mount namespace,
+ * identity, session and root already (prepare_root). */
 static _Noreturn void run_released(const struct launch_spec *s, const struct sandbox_plan *plan,
                                    const struct sandbox_fds *fds)
 {
@@ -727,20 +815,10 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
      * step name "clone": for the JVM they are the same failure (ENOSPC, EPERM, ...). */
     if (plan->unshare_flags && unshare((int)plan->unshare_flags) < 0)
         fail(errno, "clone", "");
-    if (flags & CLONE_NEWNS)
-        hand_over_mount_ns();
-
-    /* maps are written now: take a mapped identity if ours is not (see sandbox_plan), and
-     * drop the helper's supplementary groups with it when setgroups is still allowed */
-    if ((plan->switch_uid || plan->switch_gid) && !s->setgroups_deny &&
-        syscall(SYS_setgroups, 0, NULL) < 0)
-        fail(errno, "setgroups", "");
-    if (plan->switch_gid && syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0)
-        fail(errno, "setresgid", "");
-    if (plan->switch_uid) {
-        if (syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0)
-            fail(errno, "setresuid", "");
-        rearm_pdeathsig(fds->sync_read);
+    if (!plan->root_ready) {
+        if (flags & CLONE_NEWNS)
+            hand_over_mount_ns();
+        take_mapped_ids(s, plan, fds->sync_read);
     }
 
     if (child_setup_stdio(fds->stdio) < 0)
@@ -748,11 +826,12 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
     if (fds->control >= 0)
         close(fds->control);
 
-    if (setsid() < 0)
-        fail(errno, "setsid", "");
-
-    if (flags & CLONE_NEWNS)
-        setup_root(s, flags);
+    if (!plan->root_ready) {
+        if (setsid() < 0)
+            fail(errno, "setsid", "");
+        if (flags & CLONE_NEWNS)
+            setup_root(s, flags);
+    }
 
     if (s->hostname) {
         /* never rename the host: only in a UTS namespace of our own */
@@ -842,23 +921,23 @@ void close_fds_except(int a, int b)
     closedir(dir);
 }
 
-/* Reads the LAUNCH sent to a prepared sandbox: a header with the payload's length and the
- * fds, then the payload. False on EOF (the helper dropped it). */
-static bool receive_launch(int channel, uint8_t **payload, uint32_t *len, int fds[4], int *nfds)
+/* Reads one message sent to a prepared sandbox: a header with the payload's length, its kind
+ * and the fds, then the payload. False on EOF (the helper dropped it). */
+static bool receive_message(int channel, struct prepared_header *header, uint8_t **payload,
+                            int fds[4], int *nfds)
 {
-    struct prepared_header header;
-    ssize_t n = recv_with_fds(channel, &header, sizeof header, MSG_WAITALL, fds, 4, nfds);
+    ssize_t n = recv_with_fds(channel, header, sizeof *header, MSG_WAITALL, fds, 4, nfds);
     if (n == 0)
         return false;
-    if (n != (ssize_t)sizeof header)
+    if (n != (ssize_t)sizeof *header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
-    if (*nfds != (int)header.fd_count || header.fd_count < 3)
+    bool launch = header->kind == PREPARED_LAUNCH;
+    if (*nfds != (int)header->fd_count || (launch ? header->fd_count < 3 : header->kind != PREPARED_ROOT || header->fd_count != 0))
         fail(EPROTO, "receive launch", "");
-    *len = header.length;
-    if (!(*payload = malloc(header.length ? header.length : 1)))
+    if (!(*payload = malloc(header->length ? header->length : 1)))
         fail(ENOMEM, "receive launch", "");
-    for (uint32_t got = 0; got < header.length;) {
-        ssize_t r = read(channel, *payload + got, header.length - got);
+    for (uint32_t got = 0; got < header->length;) {
+        ssize_t r = read(channel, *payload + got, header->length - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -866,6 +945,48 @@ static bool receive_launch(int channel, uint8_t **payload, uint32_t *len, int fd
         got += (uint32_t)r;
     }
     return true;
+}
+
+/*
+ * PREPARED_ROOT: builds the root of an earlier launch of this shape now, in a mount namespace
+ * of its own, exactly as run_released would; then tells the helper which host paths it pinned,
+ * so that the launch can check they are still the same (prepared.c). Any failure ends the
+ * spare like a failed launch; the helper then just finds it gone.
+ */
+static void prepare_root(const struct launch_spec *s, struct sandbox_plan *plan, int channel)
+{
+    const uint64_t flags = plan->clone_flags | plan->unshare_flags | plan->unshared_flags;
+    if (unshare(CLONE_NEWNS) < 0)
+        fail(errno, "clone", "");
+    hand_over_mount_ns();
+    take_mapped_ids(s, plan, channel);
+    if (setsid() < 0)
+        fail(errno, "setsid", "");
+
+    struct {
+        struct prepared_ready head;
+        struct host_id ids[PREPARED_IDS_MAX];
+    } ready;
+    pinned_ids = ready.ids;
+    pinned_count = 0;
+    create_nothing = true;
+    setup_root(s, flags);
+    create_nothing = false;
+    pinned_ids = NULL;
+
+    /* opened only now: the mounts above must not count as a change */
+    int watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (watch < 0)
+        fail(errno, "watch mounts", "/proc/self/mountinfo");
+    ready.head = (struct prepared_ready){.id_count = (uint32_t)pinned_count};
+    size_t len = sizeof ready.head + pinned_count * sizeof ready.ids[0];
+    if (send_with_fds(channel, &ready, len, &watch, 1, 0) != (ssize_t)len)
+        fail(errno, "report prepared root", "");
+    close(watch);
+
+    plan->unshare_flags &= ~(uint64_t)CLONE_NEWNS;
+    plan->unshared_flags |= CLONE_NEWNS;
+    plan->root_ready = true;
 }
 
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write)
@@ -891,16 +1012,25 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
     if (rest.unshared_flags && unshare((int)rest.unshared_flags) < 0)
         fail(errno, "clone", "");
 
+    struct prepared_header header;
     uint8_t *payload;
-    uint32_t len;
     int received[4], count;
-    if (!receive_launch(channel, &payload, &len, received, &count))
-        _exit(0);
-    prctl(PR_SET_NAME, name, 0, 0, 0);
     struct launch_spec spec;
     const char *why;
-    if (spec_parse(payload, len, &spec, &why) < 0)
-        fail(EPROTO, "parse launch", why);
+    for (;;) {
+        if (!receive_message(channel, &header, &payload, received, &count))
+            _exit(0);
+        if (spec_parse(payload, header.length, &spec, &why) < 0)
+            fail(EPROTO, "parse launch", why);
+        if (header.kind == PREPARED_LAUNCH)
+            break;
+        if (rest.root_ready || !(rest.unshare_flags & CLONE_NEWNS))
+            fail(EPROTO, "parse launch", "a second root");
+        prepare_root(&spec, &rest, channel);
+        spec_free(&spec);
+        free(payload);
+    }
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     struct sandbox_fds fds = {
         .sync_read = channel,
         .sync_write = -1,

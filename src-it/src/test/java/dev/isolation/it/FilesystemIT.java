@@ -7,6 +7,7 @@ import dev.isolation.IsolatedProcessSpec;
 import dev.isolation.LaunchException;
 import dev.isolation.Mount;
 import dev.isolation.it.support.BusyboxRootfs;
+import dev.isolation.it.support.Host;
 import dev.isolation.it.support.Run;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -144,5 +145,106 @@ class FilesystemIT {
         assertThat(run.status().succeeded()).as(run.toString()).isTrue();
         assertThat(run.stdout()).startsWith("/etc\n").contains("GREETING=hi\n").contains("PATH=" + IsolatedProcessSpec.DEFAULT_PATH)
                 .doesNotContain("HOME=").doesNotContain("JAVA_HOME");
+    }
+
+    // ---- roots built ahead -----------------------------------------------------------------
+    // After a launch, the helper builds the root of the next launch of the same spec ahead of
+    // time. A launch must still see the host as it is when the launch starts. Each test below
+    // launches once, changes the host, gives the next root time to be built, and launches again.
+
+    private static final long ROOT_BUILT_AHEAD_MILLIS = 300;
+
+    @Test
+    void aRootfsReplacedSinceTheLastLaunchIsTheOneEntered() throws Exception {
+        IsolatedProcessSpec spec = inBusybox("cat /etc/marker").build();
+        assertThat(Run.of(spec).stdout()).isEqualTo("busybox-rootfs\n");
+        Thread.sleep(ROOT_BUILT_AHEAD_MILLIS);
+
+        Path replaced = rootfs.resolveSibling(rootfs.getFileName() + "-replaced");
+        Path fresh = BusyboxRootfs.create();
+        try {
+            Files.move(rootfs, replaced);
+            Files.move(fresh, rootfs);
+            Files.writeString(rootfs.resolve("etc/marker"), "the new rootfs\n");
+            Run second = Run.of(spec);
+            assertThat(second.stdout()).as(second.toString()).isEqualTo("the new rootfs\n");
+        } finally {
+            BusyboxRootfs.delete(replaced);
+            if (Files.exists(fresh)) {
+                BusyboxRootfs.delete(fresh);
+            }
+        }
+    }
+
+    @Test
+    void aBindSourceReplacedSinceTheLastLaunchIsTheOneMounted() throws Exception {
+        Files.createDirectory(rootfs.resolve("data"));
+        IsolatedProcessSpec spec = inBusybox("cat /data/from-host").addMounts(Mount.bindReadOnly(hostDir, "/data")).build();
+        assertThat(Run.of(spec).stdout()).isEqualTo("hello from the host\n");
+        Thread.sleep(ROOT_BUILT_AHEAD_MILLIS);
+
+        Path replaced = hostDir.resolveSibling(hostDir.getFileName() + "-replaced");
+        try {
+            Files.move(hostDir, replaced);
+            Files.createDirectory(hostDir);
+            Files.writeString(hostDir.resolve("from-host"), "the new source\n");
+            Run second = Run.of(spec);
+            assertThat(second.stdout()).as(second.toString()).isEqualTo("the new source\n");
+        } finally {
+            BusyboxRootfs.delete(replaced);
+        }
+    }
+
+    @Test
+    void aMountPointRemovedOnTheHostSinceTheLastLaunchIsMadeAgain() throws Exception {
+        // removing the directory detaches what is mounted on it in every other mount namespace
+        IsolatedProcessSpec spec = inBusybox("grep -c ' /scratch ' /proc/self/mountinfo").writableRoot(true)
+                .addMounts(Mount.tmpfs("/scratch")).build();
+        assertThat(Run.of(spec).stdout()).isEqualTo("1\n");
+        Thread.sleep(ROOT_BUILT_AHEAD_MILLIS);
+
+        Files.delete(rootfs.resolve("scratch"));
+        Run second = Run.of(spec);
+        assertThat(second.stdout()).as(second.toString()).isEqualTo("1\n");
+    }
+
+    @Test
+    void aHostMountMadeInsideTheRootfsSinceTheLastLaunchIsSeen() throws Exception {
+        IsolatedProcessSpec spec = inBusybox("cat /opt/mounted 2>/dev/null || echo nothing").build();
+        Files.createDirectories(rootfs.resolve("opt"));
+        assertThat(Run.of(spec).stdout()).isEqualTo("nothing\n");
+        Thread.sleep(ROOT_BUILT_AHEAD_MILLIS);
+
+        if (Host.isRoot()) {
+            // a mount in the host's own mount namespace
+            mountHere("tmpfs", rootfs.resolve("opt"));
+            try {
+                Files.writeString(rootfs.resolve("opt/mounted"), "host mount\n");
+                Run second = Run.of(spec);
+                assertThat(second.stdout()).as(second.toString()).isEqualTo("host mount\n");
+            } finally {
+                unmountHere(rootfs.resolve("opt"));
+            }
+        } else {
+            // an unprivileged JVM cannot mount on the host; a plain change inside the rootfs
+            // is seen all the same, since the rootfs is mounted, not copied
+            Files.writeString(rootfs.resolve("opt/mounted"), "plain file\n");
+            Run second = Run.of(spec);
+            assertThat(second.stdout()).as(second.toString()).isEqualTo("plain file\n");
+        }
+    }
+
+    private static void mountHere(String type, Path target) throws Exception {
+        run("mount", "-t", type, type, target.toString());
+    }
+
+    private static void unmountHere(Path target) throws Exception {
+        run("umount", target.toString());
+    }
+
+    private static void run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
     }
 }
