@@ -8,15 +8,17 @@
  * blocks every signal and forks. The child goes on to execve the command. The parent, which
  * stays PID 1, re-executes the helper's own image (the sealed memfd, reached through
  * /proc/self/exe, opened before the fork) in init mode: argv {"isolation-init", REPORT_FD,
- * COMMAND_PID}. No other binary is involved, and the re-exec matters:
+ * COMMAND_PID, GATE_FD}. No other binary is involved, and the re-exec matters:
  *   - the long-lived process inside the sandbox holds none of the helper's memory (a copy of
  *     the helper's heap holds the arguments and environments of other launches) and none of
  *     its descriptors (every descriptor of the helper is close-on-exec);
  *   - its mm belongs to the sandbox's user namespace, so it can be non-dumpable (nothing in the
  *     sandbox without CAP_SYS_PTRACE there can ptrace it or open its /proc files) and still be
  *     reached by a rootless helper's join (which has every capability in that namespace).
- * The command waits, on a close-on-exec pipe, until that execve succeeded; if it failed, the
- * init reports the failure on the status pipe (step "exec init") and the command never runs.
+ * The command waits on a pipe until the init has made itself non-dumpable after that execve
+ * (the init closes its end then; execve makes a process dumpable again, so the command must
+ * not run, and read /proc/1, before). If the execve failed, the init writes a byte instead,
+ * reports the failure on the status pipe (step "exec init") and the command never runs.
  *
  * Signals. Every signal stays blocked in the init (the mask survives execve), and the init
  * takes them with sigwaitinfo(). A blocked signal is queued even for a PID 1 that has no
@@ -94,12 +96,13 @@ int init_start(int report_fd, const char **step)
 
     /* PID 1: become the init. report_fd must survive the execve, everything else not. */
     close(gate[0]);
-    char fdbuf[16], pidbuf[16];
+    char fdbuf[16], pidbuf[16], gatebuf[16];
     snprintf(fdbuf, sizeof fdbuf, "%d", report_fd);
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)child);
-    char *argv[] = {INIT_ARGV0, fdbuf, pidbuf, NULL};
+    snprintf(gatebuf, sizeof gatebuf, "%d", gate[1]);
+    char *argv[] = {INIT_ARGV0, fdbuf, pidbuf, gatebuf, NULL};
     char *envp[] = {NULL};
-    if (fcntl(report_fd, F_SETFD, 0) == 0)
+    if (fcntl(report_fd, F_SETFD, 0) == 0 && fcntl(gate[1], F_SETFD, 0) == 0)
         syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
     int err = errno;
     if (write(gate[1], "x", 1) < 0) { /* the command must not run: it ends itself */
@@ -111,7 +114,7 @@ int init_start(int report_fd, const char **step)
 
 bool init_is_init_mode(int argc, char **argv)
 {
-    return argc == 3 && strcmp(argv[0], INIT_ARGV0) == 0;
+    return argc == 4 && strcmp(argv[0], INIT_ARGV0) == 0;
 }
 
 static int parse_int(const char *s)
@@ -144,10 +147,17 @@ int init_main(int argc, char **argv)
     (void)argc;
     int report = parse_int(argv[1]);
     pid_t command = parse_int(argv[2]);
-    if (report < 3 || command <= 0)
+    int gate = parse_int(argv[3]);
+    if (report < 3 || command <= 0 || gate < 3)
         return 2;
-    /* no other process may read our memory or descriptors through /proc or ptrace */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* no other process may read our memory or descriptors through /proc or ptrace; only then
+     * may the command go on */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        if (write(gate, "x", 1) < 0) { /* the command ends itself either way */
+        }
+        return 2;
+    }
+    close(gate);
     /* the init holds no stream of the sandbox: the JVM sees EOF when the command and its
      * children close theirs */
     for (int fd = 0; fd < 3; fd++)

@@ -209,7 +209,8 @@ int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_s
 
 /* The pool of prepared sandboxes (prepared.c). */
 void prepared_configure(int max_count);
-/* After a launch: a spare of its shape is wanted. */
+/* After a launch: a spare of its shape is wanted, building this launch's root ahead when the
+ * spec allows (sandbox_root_preparable); `payload` is the launch's, copied. */
 void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint32_t len);
 /* A spare of the spec's shape, started on this launch; -1 (and nothing done) when there is
  * none or it could not take the launch: the caller then launches directly. */

@@ -339,8 +339,8 @@ class LifecycleIT {
         assertThat(plain.stdout()).isEqualTo("1\n");
         Run init = Run.of(inBusybox("echo $$; tr '\\0' ' ' < /proc/1/cmdline; echo").init(true).build());
         assertThat(init.status()).as(init.toString()).isEqualTo(ExitStatus.exited(0));
-        // PID 1 is the init ("isolation-init REPORT_FD COMMAND_PID"), the command its child, pid 2
-        assertThat(init.stdout()).matches("2\nisolation-init \\d+ 2 \n");
+        // PID 1 is the init ("isolation-init REPORT_FD COMMAND_PID GATE_FD"), the command its child, pid 2
+        assertThat(init.stdout()).matches("2\nisolation-init \\d+ 2 \\d+ \n");
     }
 
     @Test
