@@ -181,12 +181,18 @@ struct host_id {
 #define PREPARED_IDS_MAX 64
 
 /* A spare's answer to PREPARED_ROOT, once its root is built: the identities of the host paths
- * it pinned, followed by id_count struct host_id; as SCM_RIGHTS, an fd of its
- * /proc/self/mountinfo, which polls POLLPRI once its mount namespace changes. */
+ * it pinned, sent as its first prepared_ready_size(id_count) bytes; as SCM_RIGHTS, an fd of
+ * its /proc/self/mountinfo, which polls POLLPRI once its mount namespace changes. */
 struct prepared_ready {
     uint32_t id_count;
     uint32_t reserved;
+    struct host_id ids[PREPARED_IDS_MAX];
 };
+
+static inline size_t prepared_ready_size(uint32_t id_count)
+{
+    return offsetof(struct prepared_ready, ids) + id_count * sizeof(struct host_id);
+}
 
 /* Whether a launch of this spec may get its root built ahead (sandbox.c): a rootfs entered
  * in place, in a mount namespace of its own, with at most PREPARED_IDS_MAX host paths. */
@@ -251,7 +257,7 @@ int status_channel(int fds[2]);
 /* Most descriptors one message may carry (ours carry at most four). */
 #define PASSED_FDS_MAX 16
 
-/* sendmsg() of `len` bytes carrying `nfds` descriptors (1..PASSED_FDS_MAX), retried on EINTR,
+/* sendmsg() of `len` bytes carrying `nfds` descriptors (0..PASSED_FDS_MAX), retried on EINTR,
  * never raising SIGPIPE. */
 ssize_t send_with_fds(int socket, const void *buf, size_t len, const int *fds, int nfds, int flags);
 

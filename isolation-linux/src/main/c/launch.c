@@ -50,19 +50,22 @@ ssize_t send_with_fds(int socket, const void *buf, size_t len, const int *fds, i
         char buf[CMSG_SPACE(sizeof(int) * PASSED_FDS_MAX)];
         struct cmsghdr align;
     } control;
-    if (nfds < 1 || nfds > PASSED_FDS_MAX) {
+    if (nfds < 0 || nfds > PASSED_FDS_MAX) {
         errno = EINVAL;
         return -1;
     }
     memset(&control, 0, sizeof control);
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds > 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
     ssize_t n;
     do
         n = sendmsg(socket, &msg, flags | MSG_NOSIGNAL);

@@ -66,10 +66,8 @@ struct spare {
     int64_t made_ms;
     /* with a root built ahead (shape.root_payload) */
     uint64_t mount_generation; /* the helper's, before the spare copied its mount namespace */
-    bool ready;                /* its struct prepared_ready came */
-    int watch_fd;              /* its /proc/self/mountinfo, or -1 */
-    struct host_id ids[PREPARED_IDS_MAX];
-    uint32_t id_count;
+    int watch_fd;              /* its /proc/self/mountinfo once its root is built, else -1 */
+    struct prepared_ready pinned; /* what it reported then */
 };
 
 static int max_spares = PREPARED_MAX;
@@ -227,26 +225,19 @@ enum readiness { NOT_YET, READY, BROKEN };
 /* Takes a spare's struct prepared_ready if it came; never blocks. */
 static enum readiness check_ready(struct spare *s)
 {
-    if (s->ready)
+    if (s->watch_fd >= 0)
         return READY;
-    struct {
-        struct prepared_ready head;
-        struct host_id ids[PREPARED_IDS_MAX];
-    } msg;
     int fd = -1, nfds = 0;
-    ssize_t n = recv_with_fds(s->channel, &msg, sizeof msg, MSG_DONTWAIT, &fd, 1, &nfds);
+    ssize_t n = recv_with_fds(s->channel, &s->pinned, sizeof s->pinned, MSG_DONTWAIT, &fd, 1, &nfds);
     if (n < 0 && errno == EAGAIN)
         return NOT_YET;
-    if (n < (ssize_t)sizeof msg.head || msg.head.id_count > PREPARED_IDS_MAX || nfds != 1 ||
-        (size_t)n != sizeof msg.head + msg.head.id_count * sizeof msg.ids[0]) {
+    if (n < (ssize_t)prepared_ready_size(0) || s->pinned.id_count > PREPARED_IDS_MAX || nfds != 1 ||
+        (size_t)n != prepared_ready_size(s->pinned.id_count)) {
         if (nfds > 0)
             close(fd);
         return BROKEN;
     }
     s->watch_fd = fd;
-    s->id_count = msg.head.id_count;
-    memcpy(s->ids, msg.ids, s->id_count * sizeof s->ids[0]);
-    s->ready = true;
     return READY;
 }
 
@@ -260,11 +251,12 @@ static bool root_still_valid(const struct spare *s, const struct launch_spec *sp
         return false;
     const char *paths[PREPARED_IDS_MAX];
     size_t count = sandbox_host_paths(spec, paths, PREPARED_IDS_MAX);
-    if (count != s->id_count)
+    if (count != s->pinned.id_count)
         return false;
     for (size_t i = 0; i < count; i++) {
+        const struct host_id *id = &s->pinned.ids[i];
         struct stat st;
-        if (stat(paths[i], &st) < 0 || st.st_dev != s->ids[i].dev || st.st_ino != s->ids[i].ino)
+        if (stat(paths[i], &st) < 0 || st.st_dev != id->dev || st.st_ino != id->ino)
             return false;
     }
     return true;
@@ -280,7 +272,7 @@ static void release_mount_ns(int status_fd)
         ssize_t n = recv_with_fds(status_fd, discard, sizeof discard, MSG_DONTWAIT, &fd, 1, &nfds);
         if (nfds > 0)
             teardown_release(fd);
-        if (n <= 0 && !(n < 0 && errno == EINTR))
+        if (n <= 0)
             return;
     }
 }
@@ -330,9 +322,7 @@ static int send_message(int channel, uint32_t kind, const uint8_t *payload, uint
                         const int *fds, int nfds)
 {
     struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds, .kind = kind};
-    ssize_t sent = nfds > 0 ? send_with_fds(channel, &header, sizeof header, fds, nfds, 0)
-                            : (write_all(channel, &header, sizeof header) == 0 ? (ssize_t)sizeof header : -1);
-    if (sent != (ssize_t)sizeof header)
+    if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
         return -1;
     return write_all(channel, payload, len);
 }
@@ -443,7 +433,7 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     /* Spares whose root was built for another spec, or went stale, are dropped on the way: no
      * launch could take them. One still building its root is left for the next launch. */
     size_t key_len = 0;
-    char *key = sandbox_root_preparable(spec) ? root_key(spec, &key_len) : NULL;
+    char *key = NULL; /* this launch's root_key(), made when a built root is there to compare */
     pid_t pick = 0;
     bool pick_has_root = false;
     for (size_t i = 0; i < spare_count;) {
@@ -459,6 +449,8 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
             continue;
         }
         enum readiness r = check_ready(s);
+        if (r == READY && !key && sandbox_root_preparable(spec))
+            key = root_key(spec, &key_len);
         if (r == NOT_YET) {
             i++;
         } else if (r == READY && key && root_still_valid(s, spec, key, key_len)) {

@@ -189,15 +189,19 @@ static int make_readonly(const char *path, bool recursive)
     return recursive ? remount_tree_readonly(path) : remount_readonly(path);
 }
 
-/* mkdir that accepts an existing path (EEXIST wins over EROFS in the kernel). */
-/* Set while a spare builds a root ahead (prepare_root): it must not write to the rootfs, which
- * its owner may be changing or deleting after the last launch ended. A missing mount point
- * then ends the spare, and the launch goes the direct way, which makes it. */
-static bool create_nothing;
+/*
+ * Set while a spare builds a root ahead (prepare_root): setup_root records there the identity
+ * of each host path it pinned, in sandbox_host_paths order. And it must not write to the
+ * rootfs, which its owner may be changing or deleting after the last launch ended: a missing
+ * mount point ends the spare, and the launch goes the direct way, which makes it.
+ */
+static struct prepared_ready *ahead;
 
+/* mkdir that accepts an existing path (EEXIST wins over EROFS in the kernel); while building
+ * ahead, only an existing directory. */
 static int ensure_dir(const char *path)
 {
-    if (create_nothing) {
+    if (ahead) {
         struct stat st;
         if (stat(path, &st) < 0)
             return -1;
@@ -231,7 +235,7 @@ static int make_mount_point(char *path, bool directory)
     struct stat st;
     if (stat(path, &st) == 0)
         return 0;
-    if (errno != ENOENT || create_nothing || ensure_parents(path) < 0)
+    if (errno != ENOENT || ahead || ensure_parents(path) < 0)
         return -1;
     if (directory)
         return ensure_dir(path);
@@ -503,6 +507,15 @@ static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int
     close(host_root);
 }
 
+/* Records a pinned host path's identity while building ahead (see `ahead`). */
+static void record_pin(int pin)
+{
+    struct stat st;
+    if (ahead->id_count >= PREPARED_IDS_MAX || fstat(pin, &st) < 0)
+        fail(ahead->id_count >= PREPARED_IDS_MAX ? E2BIG : errno, "pin host path", "");
+    ahead->ids[ahead->id_count++] = (struct host_id){.dev = st.st_dev, .ino = st.st_ino};
+}
+
 /*
  * Builds the sandbox's root in its own mount namespace. Every host path it needs is pinned
  * first (a detached clone of its mount tree), while host paths still resolve in the host's
@@ -511,21 +524,6 @@ static void setup_root_in_place(const struct launch_spec *s, uint64_t flags, int
  * future root at /newroot; everything is assembled under /newroot, which is pivoted in; then
  * the staging root and the host are detached entirely.
  */
-/* With a prepared root (sandbox_prepare_root): where setup_root records the identity of each
- * host path it pinned, in sandbox_host_paths order; NULL otherwise. */
-static struct host_id *pinned_ids;
-static size_t pinned_count;
-
-static void record_pin(int pin)
-{
-    struct stat st;
-    if (!pinned_ids)
-        return;
-    if (pinned_count >= PREPARED_IDS_MAX || fstat(pin, &st) < 0)
-        fail(pinned_count >= PREPARED_IDS_MAX ? E2BIG : errno, "pin host path", "");
-    pinned_ids[pinned_count++] = (struct host_id){.dev = st.st_dev, .ino = st.st_ino};
-}
-
 static void setup_root(const struct launch_spec *s, uint64_t flags)
 {
     const char *root_name = s->rootfs ? s->rootfs : "/";
@@ -568,7 +566,7 @@ static void setup_root(const struct launch_spec *s, uint64_t flags)
     if (!(flags & CLONE_NEWPID) && (proc_pin = pin_host_path("/proc")) < 0)
         fail(errno, "mount proc", "/proc");
 
-    if (pinned_ids) { /* sandbox_host_paths order */
+    if (ahead) { /* sandbox_host_paths order */
         if (root_pin >= 0)
             record_pin(root_pin);
         for (size_t i = 0; i < s->mount_count; i++)
@@ -802,9 +800,23 @@ static void take_mapped_ids(const struct launch_spec *s, const struct sandbox_pl
     }
 }
 
-/* Everything after the helper let the child go: the rest of the namespaces, identity, stdio,
- * root, and finally execve. With plan->root_ready, a prepared sandbox did the mount namespace,
- * identity, session and root already (prepare_root). */
+/* The part of the set-up that a spare can do ahead (prepare_root): the mount namespace handed
+ * over, the mapped identity, a new session, and the root. */
+static void enter_root(const struct launch_spec *s, const struct sandbox_plan *plan, uint64_t flags,
+                       int sync_read)
+{
+    if (flags & CLONE_NEWNS)
+        hand_over_mount_ns();
+    take_mapped_ids(s, plan, sync_read);
+    if (setsid() < 0)
+        fail(errno, "setsid", "");
+    if (flags & CLONE_NEWNS)
+        setup_root(s, flags);
+}
+
+/* Everything after the helper let the child go: the rest of the namespaces, stdio, identity,
+ * root, and finally execve. With plan->root_ready, a prepared sandbox did enter_root already
+ * (prepare_root). */
 static _Noreturn void run_released(const struct launch_spec *s, const struct sandbox_plan *plan,
                                    const struct sandbox_fds *fds)
 {
@@ -815,23 +827,14 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
      * step name "clone": for the JVM they are the same failure (ENOSPC, EPERM, ...). */
     if (plan->unshare_flags && unshare((int)plan->unshare_flags) < 0)
         fail(errno, "clone", "");
-    if (!plan->root_ready) {
-        if (flags & CLONE_NEWNS)
-            hand_over_mount_ns();
-        take_mapped_ids(s, plan, fds->sync_read);
-    }
 
     if (child_setup_stdio(fds->stdio) < 0)
         fail(errno, "set up stdio", "");
     if (fds->control >= 0)
         close(fds->control);
 
-    if (!plan->root_ready) {
-        if (setsid() < 0)
-            fail(errno, "setsid", "");
-        if (flags & CLONE_NEWNS)
-            setup_root(s, flags);
-    }
+    if (!plan->root_ready)
+        enter_root(s, plan, flags, fds->sync_read);
 
     if (s->hostname) {
         /* never rename the host: only in a UTS namespace of our own */
@@ -931,8 +934,9 @@ static bool receive_message(int channel, struct prepared_header *header, uint8_t
         return false;
     if (n != (ssize_t)sizeof *header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
-    bool launch = header->kind == PREPARED_LAUNCH;
-    if (*nfds != (int)header->fd_count || (launch ? header->fd_count < 3 : header->kind != PREPARED_ROOT || header->fd_count != 0))
+    bool fds_fit = header->kind == PREPARED_LAUNCH ? header->fd_count >= 3
+                   : header->kind == PREPARED_ROOT && header->fd_count == 0;
+    if (*nfds != (int)header->fd_count || !fds_fit)
         fail(EPROTO, "receive launch", "");
     if (!(*payload = malloc(header->length ? header->length : 1)))
         fail(ENOMEM, "receive launch", "");
@@ -955,37 +959,24 @@ static bool receive_message(int channel, struct prepared_header *header, uint8_t
  */
 static void prepare_root(const struct launch_spec *s, struct sandbox_plan *plan, int channel)
 {
-    const uint64_t flags = plan->clone_flags | plan->unshare_flags | plan->unshared_flags;
     if (unshare(CLONE_NEWNS) < 0)
         fail(errno, "clone", "");
-    hand_over_mount_ns();
-    take_mapped_ids(s, plan, channel);
-    if (setsid() < 0)
-        fail(errno, "setsid", "");
+    plan->unshare_flags &= ~(uint64_t)CLONE_NEWNS;
+    plan->unshared_flags |= CLONE_NEWNS;
 
-    struct {
-        struct prepared_ready head;
-        struct host_id ids[PREPARED_IDS_MAX];
-    } ready;
-    pinned_ids = ready.ids;
-    pinned_count = 0;
-    create_nothing = true;
-    setup_root(s, flags);
-    create_nothing = false;
-    pinned_ids = NULL;
+    struct prepared_ready ready = {.id_count = 0};
+    ahead = &ready;
+    enter_root(s, plan, plan->clone_flags | plan->unshare_flags | plan->unshared_flags, channel);
+    ahead = NULL;
 
     /* opened only now: the mounts above must not count as a change */
     int watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     if (watch < 0)
         fail(errno, "watch mounts", "/proc/self/mountinfo");
-    ready.head = (struct prepared_ready){.id_count = (uint32_t)pinned_count};
-    size_t len = sizeof ready.head + pinned_count * sizeof ready.ids[0];
+    size_t len = prepared_ready_size(ready.id_count);
     if (send_with_fds(channel, &ready, len, &watch, 1, 0) != (ssize_t)len)
         fail(errno, "report prepared root", "");
     close(watch);
-
-    plan->unshare_flags &= ~(uint64_t)CLONE_NEWNS;
-    plan->unshared_flags |= CLONE_NEWNS;
     plan->root_ready = true;
 }
 
