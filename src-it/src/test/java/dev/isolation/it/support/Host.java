@@ -49,8 +49,12 @@ public final class Host {
     }
 
     /**
-     * What this JVM's file descriptors point to, sorted, leaving out jar files: the class
-     * loader opens a jar lazily the first time it loads a class from it, which is not a leak.
+     * What this JVM's file descriptors point to, sorted, leaving out what the JDK itself opens
+     * at moments of its own choosing, which is not a leak: jar files (the class loader opens one
+     * the first time it loads a class from it), and the files of the JVM's own cgroup outside
+     * the library's ({@code memory.limit_in_bytes} and the like, read by the JDK's container
+     * support, which may hold one open at the moment of the snapshot). The library's cgroups all lie under a
+     * directory named {@code isolation...}, so an fd left open there still counts.
      */
     public static List<String> openFdTargets() {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
@@ -60,10 +64,14 @@ public final class Host {
                 } catch (IOException e) {
                     return null; // the directory stream's own fd, closed meanwhile
                 }
-            }).filter(target -> target != null && !target.endsWith(".jar")).sorted().toList();
+            }).filter(target -> target != null && !target.endsWith(".jar") && !isJdkCgroupRead(target)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static boolean isJdkCgroupRead(String target) {
+        return target.startsWith("/sys/fs/cgroup/") && !target.contains("/isolation");
     }
 
     /** This JVM's mount table, as lines. */
