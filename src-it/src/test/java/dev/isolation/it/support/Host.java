@@ -53,8 +53,8 @@ public final class Host {
      * at moments of its own choosing, which is not a leak: jar files (the class loader opens one
      * the first time it loads a class from it), and the files of the JVM's own cgroup outside
      * the library's ({@code memory.limit_in_bytes} and the like, read by the JDK's container
-     * support, which may hold one open at the moment of the snapshot). The library's cgroups all lie under a
-     * directory named {@code isolation...}, so an fd left open there still counts.
+     * support, which may hold one open at the moment of the snapshot). The library's cgroups
+     * all lie under a directory named {@code isolation...}, so an fd left open there counts.
      */
     public static List<String> openFdTargets() {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
