@@ -244,4 +244,47 @@ class HarnessTest {
         assertThat(tree.digest("v")).isNotEqualTo(before);
         assertThat(RootfsTree.normalize("/a/../../b")).isEqualTo("/b");
     }
+
+    @Test
+    void aCrashedTestJvmIsDescribedByItsTestAndItsHotSpotErrorLog(@TempDir Path out) throws Exception {
+        Files.writeString(out.resolve(ModeMain.CURRENT_TEST_FILE), "LifecycleIT > initReapsOrphans()\n");
+        assertThat(JvmCrash.describe(out, 134)).isEqualTo("during LifecycleIT > initReapsOrphans(); signal 6 (SIGABRT); no HotSpot error log, "
+                + "so an abort() outside the JVM's own checks (glibc, native code) or a SIGABRT from outside");
+        // The parts of a real log (OpenJDK 17, Unsafe.putAddress(8, 1)) that the summary reads, with filler between them.
+        Files.writeString(out.resolve("hs_err_pid504.log"), String.join("\n",
+                "#", "# A fatal error has been detected by the Java Runtime Environment:", "#",
+                "#  SIGSEGV (0xb) at pc=0x00007f0c83ed2f94, pid=504, tid=505", "#",
+                "# JRE version: OpenJDK Runtime Environment (17.0.15+6)", "# Problematic frame:",
+                "# V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124", "#", "---------------  T H R E A D  ---------------", "",
+                "Current thread (0x00007f0c7c0180c0):  JavaThread \"main\" [_thread_in_vm, id=505]", "",
+                "Native frames: (J=compiled Java code, j=interpreted, Vv=VM code, C=native code)",
+                "V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124",
+                "j  jdk.internal.misc.Unsafe.putLong(Ljava/lang/Object;JJ)V+0 java.base", "", "Java frames: (J=compiled Java code)",
+                "j  Crash.main([Ljava/lang/String;)V+0", ""));
+        assertThat(JvmCrash.describe(out, 134)).isEqualTo("during LifecycleIT > initReapsOrphans(); signal 6 (SIGABRT); HotSpot error log: "
+                + "SIGSEGV (0xb) at pc=0x00007f0c83ed2f94, pid=504, tid=505 | frame V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124"
+                + " | Current thread (0x00007f0c7c0180c0):  JavaThread \"main\" [_thread_in_vm, id=505]"
+                + " | V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124 | j  jdk.internal.misc.Unsafe.putLong(Ljava/lang/Object;JJ)V+0 java.base");
+        Outcome crashed = ModeRunner.collect(Mode.HOST_ROOT, out, 134, null, 1);
+        assertThat(crashed.note()).startsWith("the test JVM exited with code 134 before reporting results (its output is above): during LifecycleIT");
+        assertThat(crashed.crash()).startsWith("during LifecycleIT > initReapsOrphans(); signal 6 (SIGABRT); HotSpot error log: SIGSEGV");
+        // a JVM that exits by itself before reporting (System.exit, a failed start) is broken, not crashed: no rerun
+        assertThat(ModeRunner.collect(Mode.HOST_ROOT, out, 3, null, 1).crash()).isNull();
+    }
+
+    @Test
+    void aRerunAfterACrashShowsBothAttemptsAndCountsOnlyTheRerun() {
+        ModeResult ok = new ModeResult(5, 0, 0, 1000, List.of(), List.of());
+        Outcome first = Outcome.crashed(Mode.HOST_ROOT, "the test JVM exited with code 134 before reporting results", "signal 6 (SIGABRT)", 300);
+        Report rerunPassed = new Report(List.of(Outcome.ran(Mode.HOST_ROOT, ok, null, 1000).after(first)), 5, true, "", 1);
+        assertThat(rerunPassed.exitCode()).isZero();
+        assertThat(rerunPassed.render())
+                .contains("CRASHED  host-root (first attempt; the mode ran again): the test JVM exited with code 134 before reporting results")
+                .contains("1.3s  on host; RERUN after the test JVM crashed (see CRASHED above)")
+                .endsWith("integration: 5 passed, 0 failed, 0 skipped\n");
+        Outcome second = Outcome.crashed(Mode.HOST_ROOT, "the test JVM exited with code 139 before reporting results", "signal 11 (SIGSEGV)", 200);
+        Report rerunCrashed = new Report(List.of(second.after(first)), 5, true, "", 1);
+        assertThat(rerunCrashed.exitCode()).isEqualTo(1);
+        assertThat(rerunCrashed.render()).contains("CRASHED  host-root").contains("BROKEN   host-root: the test JVM exited with code 139");
+    }
 }

@@ -113,8 +113,20 @@ public final class ModeRunner {
             }
             return Outcome.unavailable(mode, unavailable);
         }
+        Outcome first = attempt(mode, staging, host, containers, vms, vmTests, mode.id() + ".log");
+        if (first.crash() == null) {
+            return first;
+        }
+        // A JVM that dies of a signal mid-run (once so far: SIGABRT in the TCG VM, cause unknown) says
+        // nothing about the tests after it: the mode runs once more, and the report shows both attempts.
+        console.println("harness: " + mode + ": the test JVM crashed (" + first.crash() + "); running the mode once more");
+        return attempt(mode, staging, host, containers, vms, vmTests, mode.id() + "-rerun.log").after(first);
+    }
+
+    private Outcome attempt(Mode mode, Staging staging, HostRunner host, ContainerRunner containers, VmRunner vms,
+            VmRunner.Selection vmTests, String logName) {
         long start = System.nanoTime();
-        try (LineSink sink = new LineSink(mode.id(), console, settings.resultsDir().resolve(mode.id() + ".log"))) {
+        try (LineSink sink = new LineSink(mode.id(), console, settings.resultsDir().resolve(logName))) {
             if (mode.vm()) {
                 return vms.run(mode, staging, vmTests, sink);
             }
@@ -162,15 +174,21 @@ public final class ModeRunner {
             return Outcome.error(mode, result, timedOut, millis);
         }
         if (result == null) {
-            return Outcome.error(mode, null, "the test JVM exited with code " + exit + " before reporting results (its output is above)", millis);
+            String reason = "the test JVM exited with code " + exit + " before reporting results (its output is above)" + crash(out, exit);
+            return exit > 128 ? Outcome.crashed(mode, reason, JvmCrash.describe(out, exit), millis) : Outcome.error(mode, null, reason, millis);
         }
         if (exit != 0) {
-            return Outcome.error(mode, result, "the test JVM exited with code " + exit, millis);
+            return Outcome.error(mode, result, "the test JVM exited with code " + exit + crash(out, exit), millis);
         }
         if (result.total() == 0) {
             return Outcome.error(mode, result, "no tests matched " + System.getProperty("isolation.it.tests", ".*IT"), millis);
         }
         return Outcome.ran(mode, result, null, millis);
+    }
+
+    private static String crash(Path out, int exit) {
+        String why = JvmCrash.describe(out, exit);
+        return why.isEmpty() ? "" : ": " + why;
     }
 
     /** The test that was running when a mode timed out, as the test JVM noted it. */

@@ -84,6 +84,10 @@ final class Report {
         for (Row row : rows) {
             Outcome o = row.outcome();
             ModeResult r = o.result();
+            if (o.earlierCrash() != null) {
+                sb.append("CRASHED  ").append(o.mode()).append(" (first attempt; the mode ran again): ").append(o.earlierCrash()).append('\n');
+                details = true;
+            }
             if (o.status() == Outcome.Status.ERROR) {
                 sb.append("BROKEN   ").append(o.mode()).append(": ").append(o.note()).append('\n');
                 details = true;
@@ -113,7 +117,8 @@ final class Report {
             Outcome o = row.outcome();
             String time = o.millis() > 0 ? String.format("%.1fs", o.millis() / 1000.0) : "-";
             String note = switch (o.status()) {
-                case RAN -> o.note() != null ? o.note() : o.mode().container() ? "in container" : "on host";
+                case RAN -> (o.note() != null ? o.note() : o.mode().container() ? "in container" : "on host")
+                        + (o.earlierCrash() != null ? "; RERUN after the test JVM crashed (see CRASHED above)" : "");
                 case UNAVAILABLE -> "SKIPPED: " + o.note();
                 case ERROR -> "BROKEN: " + o.note();
                 case NOT_SELECTED -> o.note();

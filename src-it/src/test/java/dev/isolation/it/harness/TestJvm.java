@@ -29,6 +29,8 @@ final class TestJvm {
         command.add("-Dsun.stderr.encoding=UTF-8");
         command.add("-Djava.awt.headless=true");
         command.add("-XX:+UseSerialGC");
+        // A crash's log lands where the runner reads it (JvmCrash), not in whatever directory the JVM started in.
+        command.add("-XX:ErrorFile=" + outDir + "/" + JvmCrash.ERROR_FILE_PATTERN);
         for (String name : System.getProperties().stringPropertyNames()) {
             if ((name.startsWith("junit.") || name.startsWith("isolation.")) && !name.startsWith("isolation.it.")) {
                 command.add("-D" + name + "=" + System.getProperty(name));
