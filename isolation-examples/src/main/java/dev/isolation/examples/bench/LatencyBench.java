@@ -11,11 +11,12 @@ import java.util.Map;
 /**
  * Times sequential launches of every row. After a warm-up, the timed launches run in rounds:
  * each round times a slice of every row, starting from a different row each time, so that any
- * drift of the machine over the run weighs on all rows alike.
+ * drift of the machine over the run weighs on all rows alike. The first launch of each slice,
+ * right after the pause, is also kept apart: it shows what a launch costs from an idle machine.
  */
 final class LatencyBench {
     private static final int ROUNDS = 10;
-    private static final long SETTLE_MILLIS = 100;
+    static final long SETTLE_MILLIS = 100;
 
     private LatencyBench() {
     }
@@ -24,9 +25,13 @@ final class LatencyBench {
     static List<LatencyRow> run(List<Subject> subjects, int warmup, int iterations, PrintStream progress) {
         Map<Subject, String> problems = new LinkedHashMap<>();
         Map<Subject, long[]> times = new LinkedHashMap<>();
+        int rounds = Math.min(ROUNDS, iterations);
+        Map<Subject, long[]> afterPause = new LinkedHashMap<>();
         for (Subject subject : subjects) {
-            subject.unavailable().ifPresentOrElse(reason -> problems.put(subject, reason),
-                    () -> times.put(subject, new long[iterations]));
+            subject.unavailable().ifPresentOrElse(reason -> problems.put(subject, reason), () -> {
+                times.put(subject, new long[iterations]);
+                afterPause.put(subject, new long[rounds]);
+            });
         }
         progress.printf("bench: latency: %d rows, %d warm-up and %d timed launches each%n", times.size(), warmup, iterations);
         for (Subject subject : List.copyOf(times.keySet())) {
@@ -38,7 +43,6 @@ final class LatencyBench {
                 fail(subject, e, times, problems);
             }
         }
-        int rounds = Math.min(ROUNDS, iterations);
         for (int round = 0; round < rounds; round++) {
             int from = iterations * round / rounds;
             int to = iterations * (round + 1) / rounds;
@@ -48,6 +52,7 @@ final class LatencyBench {
                 try {
                     settle();
                     timeSlice(subject, times.get(subject), from, to);
+                    afterPause.get(subject)[round] = times.get(subject)[from];
                 } catch (Exception e) {
                     fail(subject, e, times, problems);
                 }
@@ -56,7 +61,7 @@ final class LatencyBench {
         List<LatencyRow> rows = new ArrayList<>();
         for (Subject subject : subjects) {
             rows.add(times.containsKey(subject)
-                    ? LatencyRow.measured(subject, new Samples(times.get(subject)))
+                    ? LatencyRow.measured(subject, new Samples(times.get(subject)), new Samples(afterPause.get(subject)))
                     : LatencyRow.notMeasured(subject, problems.get(subject)));
         }
         return rows;

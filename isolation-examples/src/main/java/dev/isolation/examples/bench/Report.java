@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /** Prints the run's tables: latency, throughput, the alive run's figures, then the targets. */
 final class Report {
-    private static final String ROW = "%-22s %9s %9s %8s %9s  %s%n";
+    private static final String ROW = "%-22s %9s %9s %8s %9s %11s  %s%n";
 
     private final PrintStream out;
 
@@ -26,15 +26,20 @@ final class Report {
                 .map(LatencyRow::medianMillis).orElse(Double.NaN);
         out.printf(Locale.ROOT, "Launch latency of /bin/true: launch, wait for exit, release; %d timed launches per row after %d"
                 + " warm-up, interleaved; milliseconds, lower is better%n", options.iterations(), options.warmup());
-        out.printf(Locale.ROOT, ROW, "row", "median", "p99", "p99/med", "/pb-true", "what runs");
+        out.printf(Locale.ROOT, ROW, "row", "median", "p99", "p99/med", "/pb-true", "after-pause", "what runs");
         for (LatencyRow row : rows) {
             if (row.problem().isPresent()) {
                 out.printf(Locale.ROOT, "%-22s %s%n", row.name(), row.problem().get());
                 continue;
             }
             out.printf(Locale.ROOT, ROW, row.name(), fixed(row.medianMillis(), 3), fixed(row.p99Millis(), 3),
-                    fixed(row.p99Millis() / row.medianMillis(), 2), fixed(row.medianMillis() / pb, 3), row.subject().description());
+                    fixed(row.p99Millis() / row.medianMillis(), 2), fixed(row.medianMillis() / pb, 3),
+                    fixed(row.afterPauseMedianMillis(), 3), row.subject().description());
         }
+        int slices = rows.stream().flatMap(r -> r.afterPause().stream()).mapToInt(Samples::count).findFirst().orElse(0);
+        out.printf(Locale.ROOT, "after-pause: median of the %d launches that each came first after a slice's pause (%d ms), from an idle"
+                + " machine; they are %s%% of a row's launches, so where they are its slowest they decide its p99%n",
+                slices, LatencyBench.SETTLE_MILLIS, fixed(100.0 * slices / options.iterations(), 1));
         out.println();
     }
 
