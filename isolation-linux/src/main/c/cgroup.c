@@ -367,6 +367,8 @@ undo:
  * while the helper is idle, the cgroup for the next launch with the same parents and limits is
  * created and limited, so that launch only has to join it. Named like a launch's, with an id
  * from a range launches do not use; removed when unused for CG_READY_MS and at shut-down.
+ * A spare may wait inside it (ready_holder, see prepared.c): then only the launch that takes
+ * this cgroup takes that spare, and dropping the cgroup kills the spare first.
  */
 #define CG_READY_MS 5000
 #define CG_READY_IDS (1ULL << 62)
@@ -379,6 +381,7 @@ struct cgroup_key {
 };
 
 static struct sandbox_cgroup *ready; /* made ahead, not in the live list */
+static pid_t ready_holder;           /* a spare moved into `ready` ahead (prepared.c); 0: none */
 static struct cgroup_key ready_key, wanted_key; /* wanted_key.count == 0: none wanted */
 static int64_t ready_made_ms;
 static uint64_t ready_ids = CG_READY_IDS;
@@ -436,15 +439,64 @@ static void spec_of_key(const struct cgroup_key *key, struct launch_spec *spec, 
     spec->limits = key->limits;
 }
 
-static void drop_ready(void)
+static void remove_and_free(struct sandbox_cgroup *cg);
+
+/* Removes the cgroup made ahead. A spare in it is killed and reaped first, unless
+ * `holder_reaped` says it is gone already (it cannot be signalled then: its pid may be reused). */
+static void drop_ready(bool holder_reaped)
 {
     if (!ready)
         return;
-    for (size_t i = 0; i < ready->count; i++)
-        rmdir(ready->dirs[i]); /* nothing ever ran in it */
-    free_cgroup(ready);
+    pid_t holder = ready_holder;
+    ready_holder = 0; /* before prepared_discard, which reports back through cgroup_ready_release */
+    if (holder && !holder_reaped)
+        prepared_discard(holder);
+    if (holder) {
+        remove_and_free(ready); /* its member may still be on its way out */
+    } else {
+        for (size_t i = 0; i < ready->count; i++)
+            rmdir(ready->dirs[i]); /* nothing ever ran in it */
+        free_cgroup(ready);
+    }
     ready = NULL;
     free_key(&ready_key);
+}
+
+pid_t cgroup_ready_holder(const struct launch_spec *spec)
+{
+    return ready && key_matches(&ready_key, spec) ? ready_holder : 0;
+}
+
+bool cgroup_ready_unheld(void)
+{
+    return ready && ready_holder == 0;
+}
+
+bool cgroup_ready_hold(pid_t pid)
+{
+    if (!ready || ready_holder)
+        return false;
+    char pidbuf[24];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    ready_holder = pid; /* also when the move fails half-way: dropping then kills and reaps it */
+    for (size_t i = 0; i < ready->count; i++) {
+        if (write_whole_file(ready->procs[i], pidbuf) < 0) {
+            drop_ready(false);
+            return false;
+        }
+    }
+    return true;
+}
+
+void cgroup_ready_release(pid_t pid)
+{
+    if (ready && ready_holder == pid)
+        drop_ready(true);
+}
+
+void cgroup_ready_discard(void)
+{
+    drop_ready(false);
 }
 
 int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cgroup **out,
@@ -457,6 +509,7 @@ int cgroup_create(const struct launch_spec *spec, uint64_t id, struct sandbox_cg
     if (ready && key_matches(&ready_key, spec)) {
         cg = ready;
         ready = NULL;
+        ready_holder = 0; /* the launch's now (helper.c hands it its holder) */
         free_key(&ready_key);
         cg->id = id; /* found by the launch's id from now on; the name keeps the other */
     } else if (make_cgroup(spec, id, &cg, failure) < 0) {
@@ -483,10 +536,10 @@ int cgroup_ready_timeout(void)
 void cgroup_ready_tick(bool idle)
 {
     if (ready && monotonic_ms() - ready_made_ms >= CG_READY_MS)
-        drop_ready();
+        drop_ready(false);
     if (!idle || wanted_key.count == 0)
         return;
-    drop_ready(); /* the shape launched last wins */
+    drop_ready(false); /* the shape launched last wins */
     struct launch_spec spec;
     struct cgroup_parent parents[CG_MAX_DIRS];
     spec_of_key(&wanted_key, &spec, parents);
@@ -824,7 +877,7 @@ void cgroup_destroy(struct sandbox_cgroup *cg)
 
 void cgroup_shutdown(void)
 {
-    drop_ready();
+    drop_ready(true); /* every child is reaped by now */
     /* one last round for removals still pending: the helper is about to exit */
     for (size_t i = 0; i < pending_count; i++) {
         for (int attempt = 0; attempt < 20; attempt++) {

@@ -396,6 +396,12 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
      * it is released, through the spec's cgroup.procs list */
     struct sandbox_cgroup *cgroup = NULL;
     const char **procs = NULL;
+    /* a spare waiting inside the cgroup made ahead takes this launch, or the cgroup goes with it */
+    pid_t holder = cgroup_ready_holder(&spec);
+    if (holder && !prepared_can_serve(holder, &spec)) {
+        cgroup_ready_discard();
+        holder = 0;
+    }
     if (cgroup_create(&spec, id, &cgroup, status) < 0) {
         close_fds(fds, 3);
         spec_free(&spec);
@@ -424,12 +430,15 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
 
     /* a prepared sandbox of this shape if there is one (prepared.c), else a fresh clone */
     struct launch_started started;
-    int rc = prepared_launch(&spec, payload, len, fds, &started);
+    int rc = prepared_launch(&spec, payload, len, fds, holder, &started);
     if (rc < 0)
         rc = launch_start(&spec, fds, CONTROL_FD, &started, status);
     close_fds(fds, 3); /* the child has its own copies */
-    if (rc == 0)
+    if (rc == 0) {
         prepared_want(&spec, payload, len); /* the next launch of this shape may well follow */
+        if (cgroup)
+            prepared_hold_want(&spec);
+    }
     spec_free(&spec);
     free(procs);
     if (rc < 0) {
@@ -668,6 +677,7 @@ int main(int argc, char **argv)
     uint32_t hello[2] = {ISO_PROTOCOL_VERSION, (uint32_t)getpid()};
     send_frame(ISO_MSG_HELLO, 0, hello, sizeof hello);
 
+    int64_t busy_ms = monotonic_ms(); /* when poll() last returned events */
     struct pollfd *pfds = NULL;
     struct launch **polled = NULL;
     size_t pfd_capacity = 0;
@@ -696,11 +706,14 @@ int main(int argc, char **argv)
         }
 
         int timeout = cgroup_pending_timeout();
-        int ahead[2] = {prepared_timeout(), cgroup_ready_timeout()};
-        for (int i = 0; i < 2; i++)
+        int64_t idle_ms = monotonic_ms() - busy_ms;
+        int ahead[3] = {prepared_timeout(), cgroup_ready_timeout(), prepared_hold_timeout(idle_ms)};
+        for (int i = 0; i < 3; i++)
             if (timeout < 0 || (ahead[i] >= 0 && ahead[i] < timeout))
                 timeout = ahead[i];
         int ready = poll(pfds, n, timeout);
+        if (ready > 0)
+            busy_ms = monotonic_ms();
         if (ready < 0) {
             if (errno == EINTR)
                 continue;
@@ -719,5 +732,6 @@ int main(int argc, char **argv)
         /* spares are made only when nothing else waits */
         prepared_tick(ready == 0);
         cgroup_ready_tick(ready == 0);
+        prepared_hold_tick(ready == 0 ? monotonic_ms() - busy_ms : 0);
     }
 }

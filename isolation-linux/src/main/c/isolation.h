@@ -219,15 +219,31 @@ void prepared_configure(int max_count);
  * spec allows (sandbox_root_preparable); `payload` is the launch's, copied. */
 void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint32_t len);
 /* A spare of the spec's shape, started on this launch; -1 (and nothing done) when there is
- * none or it could not take the launch: the caller then launches directly. */
+ * none or it could not take the launch: the caller then launches directly. A `holder` (not 0)
+ * is the spare already inside the launch's cgroup (prepared_can_serve said yes): only it is
+ * taken, and it is not moved again. */
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
-                    const int stdio[3], struct launch_started *started);
+                    const int stdio[3], pid_t holder, struct launch_started *started);
 /* poll() timeout for the pool's work: 0 while a spare is wanted, else until the next expiry. */
 int prepared_timeout(void);
 /* From the event loop: makes one wanted spare when `idle`, and retires unused ones. */
 void prepared_tick(bool idle);
 /* A reaped pid: whether it was a spare (then forgotten). */
 bool prepared_reaped(pid_t pid);
+/* Kills and forgets spare `pid` (the cgroup made ahead that holds it is being dropped). */
+void prepared_discard(pid_t pid);
+/* After a launch with a cgroup: a spare of its shape should wait inside the cgroup made ahead,
+ * so that the next such launch need not move it (a move after an idle spell can wait for an
+ * RCU grace period, milliseconds). */
+void prepared_hold_want(const struct launch_spec *spec);
+/* From the event loop, once the helper has been idle for `idle_ms` (PREPARED_HOLD_IDLE_MS):
+ * moves a spare of that shape into the unheld cgroup made ahead. A move can block for an RCU
+ * grace period, so it waits for a quiet spell rather than delaying a stream of launches, whose
+ * own moves are quick. The timeout gives the poll() timeout that work needs (-1: none). */
+void prepared_hold_tick(int64_t idle_ms);
+int prepared_hold_timeout(int64_t idle_ms);
+/* Whether spare `pid` would take a launch of `spec` now (prepared_launch's own checks). */
+bool prepared_can_serve(pid_t pid, const struct launch_spec *spec);
 
 /* Mount namespace teardown off the exit path (teardown.c): at start, the closing child; an
  * nsfs fd holding a sandbox's mount namespace (-1 if it has ended); after its exit was
@@ -314,6 +330,17 @@ void cgroup_destroy(struct sandbox_cgroup *cg);
  * timeout its work needs (0 while one is wanted, -1: none), and that work, done when `idle`. */
 int cgroup_ready_timeout(void);
 void cgroup_ready_tick(bool idle);
+/* The spare inside the cgroup made ahead when that cgroup suits `spec`; 0 when none. */
+pid_t cgroup_ready_holder(const struct launch_spec *spec);
+/* Whether a cgroup made ahead is there with no spare in it yet. */
+bool cgroup_ready_unheld(void);
+/* Moves spare `pid` into the cgroup made ahead; false (and the cgroup and the spare dropped)
+ * when that fails. */
+bool cgroup_ready_hold(pid_t pid);
+/* Spare `pid` is gone: the cgroup made ahead that held it goes too. */
+void cgroup_ready_release(pid_t pid);
+/* Drops the cgroup made ahead, killing the spare in it. */
+void cgroup_ready_discard(void);
 /* Removals that failed with EBUSY are retried from the event loop: the poll timeout it needs
  * (-1: none pending), and the retry itself. */
 int cgroup_pending_timeout(void);

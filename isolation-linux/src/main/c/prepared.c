@@ -22,6 +22,14 @@
  * kernel time) thus leave the launch's critical path. Every namespace is still new for each
  * sandbox: a spare serves one launch and is never reused.
  *
+ * Launches with limits: once the helper has been idle for PREPARED_HOLD_IDLE_MS, a spare of
+ * the last such launch's shape is moved into the cgroup made ahead for the next one (cgroup.c),
+ * and only a launch that takes that cgroup may take that spare. Moving a process between
+ * cgroups can wait for an RCU grace period when no move happened for a while (5-15 ms
+ * measured), which then fell on the first launch after a pause; now it falls on idle time. A
+ * stream of launches is not held up by such a move: its own moves follow each other closely
+ * and are quick.
+ *
  * At most PREPARED_MAX spares exist, at most PREPARED_PER_SHAPE of one shape (two launching
  * threads each find one); one unused for PREPARED_IDLE_MS is killed, and all die with the
  * helper (PDEATHSIG, and the helper's shut-down kills every child). A spare that cannot be
@@ -45,6 +53,7 @@
 #define PREPARED_MAX 4
 #define PREPARED_PER_SHAPE 2
 #define PREPARED_IDLE_MS 5000
+#define PREPARED_HOLD_IDLE_MS 20
 
 /* What a spare is made for: everything the helper does to a child before releasing it, and
  * optionally the launch whose root it builds ahead. */
@@ -68,6 +77,7 @@ struct spare {
     uint64_t mount_generation; /* the helper's, before the spare copied its mount namespace */
     int watch_fd;              /* its /proc/self/mountinfo once its root is built, else -1 */
     struct prepared_ready pinned; /* what it reported then */
+    bool in_ready_cgroup;         /* moved into the cgroup made ahead (cgroup.c) */
 };
 
 static int max_spares = PREPARED_MAX;
@@ -75,6 +85,7 @@ static struct spare spares[PREPARED_MAX];
 static size_t spare_count;
 static struct shape wanted[PREPARED_MAX];
 static size_t wanted_count;
+static struct shape hold_shape; /* of the last launch with a cgroup; clone_flags 0: none */
 
 void prepared_configure(int max_count)
 {
@@ -287,6 +298,8 @@ static void drop(size_t i, bool kill_it)
         kill(s->pid, SIGKILL);
         wait_for_child(s->pid, NULL);
     }
+    if (s->in_ready_cgroup)
+        cgroup_ready_release(s->pid); /* reaped by now: the cgroup is empty again */
     if (s->watch_fd >= 0)
         close(s->watch_fd);
     close(s->channel);
@@ -401,7 +414,8 @@ void prepared_tick(bool idle)
         /* make room: the oldest goes */
         size_t oldest = 0;
         for (size_t i = 1; i < spare_count; i++)
-            if (spares[i].made_ms < spares[oldest].made_ms)
+            if (spares[oldest].in_ready_cgroup != spares[i].in_ready_cgroup ? spares[oldest].in_ready_cgroup
+                                                                          : spares[i].made_ms < spares[oldest].made_ms)
                 oldest = i;
         drop(oldest, true);
     }
@@ -412,6 +426,85 @@ void prepared_tick(bool idle)
     }
     spare.shape = shape; /* the pool owns the strings now */
     spares[spare_count++] = spare;
+}
+
+void prepared_discard(pid_t pid)
+{
+    for (size_t i = 0; i < spare_count; i++) {
+        if (spares[i].pid == pid) {
+            spares[i].in_ready_cgroup = false; /* the caller is dropping that cgroup itself */
+            drop(i, true);
+            return;
+        }
+    }
+}
+
+void prepared_hold_want(const struct launch_spec *spec)
+{
+    if (max_spares == 0 || (hold_shape.clone_flags && has_shape(&hold_shape, spec)))
+        return;
+    free_shape(&hold_shape);
+    if (!copy_shape(&hold_shape, spec))
+        memset(&hold_shape, 0, sizeof hold_shape);
+}
+
+/* The spare a hold would move: one of hold_shape, while the cgroup made ahead is unheld. */
+static struct spare *hold_candidate(void)
+{
+    if (!hold_shape.clone_flags || !cgroup_ready_unheld())
+        return NULL;
+    struct launch_spec spec;
+    spec_of_shape(&hold_shape, &spec);
+    for (size_t i = 0; i < spare_count; i++)
+        if (has_shape(&spares[i].shape, &spec))
+            return &spares[i];
+    return NULL;
+}
+
+int prepared_hold_timeout(int64_t idle_ms)
+{
+    if (!hold_candidate())
+        return -1;
+    return idle_ms >= PREPARED_HOLD_IDLE_MS ? 0 : (int)(PREPARED_HOLD_IDLE_MS - idle_ms);
+}
+
+void prepared_hold_tick(int64_t idle_ms)
+{
+    struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate() : NULL;
+    /* when the move fails, cgroup_ready_hold drops the cgroup and, through prepared_discard,
+     * the spare (it may have been moved part of the way) */
+    if (s && cgroup_ready_hold(s->pid))
+        s->in_ready_cgroup = true;
+}
+
+/* Whether spare `s` can take a launch of `spec`; `key` is made on demand. NOT_YET: its root
+ * is still being built; BROKEN: it never can. */
+static enum readiness can_take(struct spare *s, const struct launch_spec *spec, char **key, size_t *key_len)
+{
+    if (!has_shape(&s->shape, spec))
+        return BROKEN;
+    if (!s->shape.root_payload)
+        return READY;
+    enum readiness r = check_ready(s);
+    if (r != READY)
+        return r;
+    if (!*key && sandbox_root_preparable(spec))
+        *key = root_key(spec, key_len);
+    return *key && root_still_valid(s, spec, *key, *key_len) ? READY : BROKEN;
+}
+
+bool prepared_can_serve(pid_t pid, const struct launch_spec *spec)
+{
+    for (size_t i = 0; i < spare_count; i++) {
+        if (spares[i].pid == pid) {
+            char *key = NULL;
+            size_t key_len = 0;
+            bool yes = can_take(&spares[i], spec, &key, &key_len) == READY;
+            free(key);
+            return yes;
+        }
+    }
+    return false;
 }
 
 bool prepared_reaped(pid_t pid)
@@ -428,17 +521,18 @@ bool prepared_reaped(pid_t pid)
 /* ---- a launch on a spare ----------------------------------------------------------------- */
 
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
-                    const int stdio[3], struct launch_started *started)
+                    const int stdio[3], pid_t holder, struct launch_started *started)
 {
     /* Spares whose root was built for another spec, or went stale, are dropped on the way: no
-     * launch could take them. One still building its root is left for the next launch. */
+     * launch could take them. One still building its root is left for the next launch. A spare
+     * inside the cgroup made ahead waits for the launch that takes that cgroup. */
     size_t key_len = 0;
     char *key = NULL; /* this launch's root_key(), made when a built root is there to compare */
-    pid_t pick = 0;
+    pid_t pick = holder;
     bool pick_has_root = false;
-    for (size_t i = 0; i < spare_count;) {
+    for (size_t i = 0; i < spare_count && !holder;) {
         struct spare *s = &spares[i];
-        if (!has_shape(&s->shape, spec) || (s->shape.root_payload && pick_has_root)) {
+        if (!has_shape(&s->shape, spec) || (s->shape.root_payload && pick_has_root) || s->in_ready_cgroup) {
             i++;
             continue;
         }
@@ -448,12 +542,10 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
             i++;
             continue;
         }
-        enum readiness r = check_ready(s);
-        if (r == READY && !key && sandbox_root_preparable(spec))
-            key = root_key(spec, &key_len);
+        enum readiness r = can_take(s, spec, &key, &key_len);
         if (r == NOT_YET) {
             i++;
-        } else if (r == READY && key && root_still_valid(s, spec, key, key_len)) {
+        } else if (r == READY) {
             pick = s->pid;
             pick_has_root = true;
             i++;
@@ -468,10 +560,12 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     if (i == spare_count)
         return -1;
 
-    /* its cgroups before it runs anything of the launch, as for a direct launch */
+    /* its cgroups before it runs anything of the launch, as for a direct launch (a holder is
+     * in them already; the launch took over that cgroup) */
+    spares[i].in_ready_cgroup = false;
     struct exec_status ignored;
     int report[2] = {-1, -1};
-    if (launch_join_cgroups(spec, spares[i].pid, &ignored) < 0 ||
+    if ((!holder && launch_join_cgroups(spec, spares[i].pid, &ignored) < 0) ||
         (spec->init && pipe2(report, O_CLOEXEC) < 0)) {
         drop(i, true);
         return -1;

@@ -81,6 +81,24 @@ class ResourceLimitsIT {
             Thread.sleep(10);
         }
         assertThat(CgroupFacts.launchCgroups()).as("launch cgroups left under the library's parents").isEmpty();
+        // A launch may have taken the cgroup made ahead, which keeps its name: once it ended, what
+        // is left of that kind is the one each helper keeps ready (checked: empty, or one spare).
+        while (tooManyPrepared() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(CgroupFacts.preparedCgroups().stream().map(c -> c.getParent() + " " + helperOf(c)))
+                .as("cgroups made ahead, per parent and helper").doesNotHaveDuplicates();
+    }
+
+    private static boolean tooManyPrepared() {
+        List<String> keys = CgroupFacts.preparedCgroups().stream().map(c -> c.getParent() + " " + helperOf(c)).toList();
+        return keys.size() != new java.util.HashSet<>(keys).size();
+    }
+
+    /** The helper pid in a launch cgroup's name. */
+    private static String helperOf(Path cgroup) {
+        java.util.regex.Matcher m = LAUNCH_CGROUP.matcher(cgroup.getFileName().toString());
+        return m.matches() ? m.group(1) : cgroup.getFileName().toString();
     }
 
     private static IsolatedProcessSpec.Builder inBusybox(String... command) {
@@ -218,6 +236,42 @@ class ResourceLimitsIT {
             assertThat(after.memoryPeakBytes()).isPresent();
             assertThat(after.memoryPeakBytes().getAsLong()).isGreaterThanOrEqualTo(30_000_000L);
             assertThat(after.cpuTime()).isGreaterThanOrEqualTo(running.cpuTime());
+        }
+    }
+
+    @Test
+    void aSpareWaitingInTheCgroupMadeAheadTakesTheNextLaunchWithThoseLimits() throws Exception {
+        IsolatedProcessSpec spec = inBusybox("/bin/sleep", "60").memoryLimitBytes(48 * MIB).pidsLimit(40).build();
+        Optional<IsolatedProcess> first = launch(spec);
+        if (first.isEmpty()) {
+            return;
+        }
+        first.get().close();
+        // the helper moves a spare into the cgroup it made ahead once it has been idle a while
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        Optional<Long> waiting = Optional.empty();
+        while (waiting.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            waiting = CgroupFacts.preparedCgroups().stream().flatMap(c -> members(c).stream()).findFirst();
+        }
+        assertThat(waiting).as("a spare waiting in a cgroup made ahead").isPresent();
+        try (IsolatedProcess second = launch(spec).orElseThrow()) {
+            assertThat(second.pid()).as("the launch ran on the waiting spare").isEqualTo(waiting.get());
+            Path memory = CgroupFacts.cgroupDirectory(second.pid(), "memory").orElseThrow();
+            Path pids = CgroupFacts.cgroupDirectory(second.pid(), "pids").orElseThrow();
+            assertThat(members(memory)).as("members of the launch's memory cgroup").containsExactly(second.pid());
+            assertThat(read(pids.resolve("pids.max"))).isEqualTo("40");
+            assertThat(read(memory.resolve(CgroupFacts.v1() ? "memory.limit_in_bytes" : "memory.max"))).isEqualTo(Long.toString(48 * MIB));
+        }
+        // the other launches' spare may wait there again, but nothing else
+        CgroupFacts.preparedCgroups();
+    }
+
+    private static List<Long> members(Path cgroup) {
+        try {
+            return Files.readAllLines(cgroup.resolve("cgroup.procs")).stream().map(Long::parseLong).toList();
+        } catch (IOException e) {
+            return List.of();
         }
     }
 
@@ -421,6 +475,19 @@ class ResourceLimitsIT {
 
         /** Launch cgroups ({@code <pid>-<id>}) of this JVM's helpers under every place the library puts them. */
         static List<Path> launchCgroups() {
+            return cgroups(false);
+        }
+
+        /**
+         * The cgroups this JVM's helpers made ahead for their next launch with limits, each
+         * checked on the way: it holds no process, or one spare waiting there for that launch
+         * (a child of the helper, nothing of a sandbox yet).
+         */
+        static List<Path> preparedCgroups() {
+            return cgroups(true);
+        }
+
+        private static List<Path> cgroups(boolean prepared) {
             Set<Long> helpers = ourHelpers();
             Set<Path> parents = new LinkedHashSet<>();
             for (Mount mount : mounts()) {
@@ -449,16 +516,20 @@ class ResourceLimitsIT {
                         if (!m.matches() || !helpers.contains(Long.parseLong(m.group(1))) || !m.group(3).equals(pidNamespace())) {
                             return false;
                         }
-                        if (Long.parseUnsignedLong(m.group(2)) >= FIRST_PREPARED_ID) {
-                            // made ahead for the next launch: must never have held a process
+                        boolean madeAhead = Long.parseUnsignedLong(m.group(2)) >= FIRST_PREPARED_ID;
+                        if (madeAhead && prepared) {
                             try {
-                                assertThat(Files.readString(c.resolve("cgroup.procs")).trim()).as("processes in prepared cgroup " + c).isEmpty();
+                                List<String> members = Files.readAllLines(c.resolve("cgroup.procs"));
+                                assertThat(members).as("processes in prepared cgroup " + c).hasSizeLessThanOrEqualTo(1);
+                                for (String member : members) {
+                                    assertThat(ProcessHandle.of(Long.parseLong(member)).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+                                            .as("parent of the one process in prepared cgroup " + c).hasValue(Long.parseLong(m.group(1)));
+                                }
                             } catch (IOException e) {
                                 // removed meanwhile
                             }
-                            return false;
                         }
-                        return true;
+                        return madeAhead == prepared;
                     }).forEach(found::add);
                 } catch (IOException e) {
                     // unreadable: nothing of ours there
