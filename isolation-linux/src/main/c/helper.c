@@ -396,9 +396,10 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
      * it is released, through the spec's cgroup.procs list */
     struct sandbox_cgroup *cgroup = NULL;
     const char **procs = NULL;
-    /* a spare waiting inside the cgroup made ahead takes this launch, or the cgroup goes with it */
+    /* a spare waiting inside the cgroup made ahead takes this launch, or the cgroup goes with
+     * it; not when the spec names cgroups of its own to join, since a holder is moved nowhere */
     pid_t holder = cgroup_ready_holder(&spec);
-    if (holder && !prepared_can_serve(holder, &spec)) {
+    if (holder && (spec.cgroup_count > 0 || !prepared_can_serve(holder, &spec))) {
         cgroup_ready_discard();
         holder = 0;
     }
@@ -677,7 +678,7 @@ int main(int argc, char **argv)
     uint32_t hello[2] = {ISO_PROTOCOL_VERSION, (uint32_t)getpid()};
     send_frame(ISO_MSG_HELLO, 0, hello, sizeof hello);
 
-    int64_t busy_ms = monotonic_ms(); /* when poll() last returned events */
+    int64_t busy_ms = monotonic_ms(); /* when the last pass that had events to handle ended */
     struct pollfd *pfds = NULL;
     struct launch **polled = NULL;
     size_t pfd_capacity = 0;
@@ -712,8 +713,6 @@ int main(int argc, char **argv)
             if (timeout < 0 || (ahead[i] >= 0 && ahead[i] < timeout))
                 timeout = ahead[i];
         int ready = poll(pfds, n, timeout);
-        if (ready > 0)
-            busy_ms = monotonic_ms();
         if (ready < 0) {
             if (errno == EINTR)
                 continue;
@@ -730,6 +729,8 @@ int main(int argc, char **argv)
         if (pfds[0].revents)
             on_control_readable();
         /* spares are made only when nothing else waits */
+        if (ready > 0)
+            busy_ms = monotonic_ms(); /* idle time counts from the end of the work */
         prepared_tick(ready == 0);
         cgroup_ready_tick(ready == 0);
         prepared_hold_tick(ready == 0 ? monotonic_ms() - busy_ms : 0);

@@ -54,6 +54,7 @@
 #define PREPARED_PER_SHAPE 2
 #define PREPARED_IDLE_MS 5000
 #define PREPARED_HOLD_IDLE_MS 20
+#define PREPARED_HOLD_RECHECK_MS 5
 
 /* What a spare is made for: everything the helper does to a child before releasing it, and
  * optionally the launch whose root it builds ahead. */
@@ -448,29 +449,42 @@ void prepared_hold_want(const struct launch_spec *spec)
         memset(&hold_shape, 0, sizeof hold_shape);
 }
 
-/* The spare a hold would move: one of hold_shape, while the cgroup made ahead is unheld. */
-static struct spare *hold_candidate(void)
+/* The spare a hold would move: one of hold_shape whose root, if any, is built (what it builds
+ * is not the launch's to pay for), while the cgroup made ahead is unheld. `building` tells
+ * whether, failing that, one of the shape is still building its root. */
+static struct spare *hold_candidate(bool *building)
 {
+    *building = false;
     if (!hold_shape.clone_flags || !cgroup_ready_unheld())
         return NULL;
     struct launch_spec spec;
     spec_of_shape(&hold_shape, &spec);
-    for (size_t i = 0; i < spare_count; i++)
-        if (has_shape(&spares[i].shape, &spec))
-            return &spares[i];
+    for (size_t i = 0; i < spare_count; i++) {
+        struct spare *s = &spares[i];
+        if (s->in_ready_cgroup || !has_shape(&s->shape, &spec))
+            continue;
+        enum readiness r = s->shape.root_payload ? check_ready(s) : READY;
+        if (r == READY)
+            return s;
+        *building |= r == NOT_YET;
+    }
     return NULL;
 }
 
 int prepared_hold_timeout(int64_t idle_ms)
 {
-    if (!hold_candidate())
+    bool building;
+    if (!hold_candidate(&building) && !building)
         return -1;
-    return idle_ms >= PREPARED_HOLD_IDLE_MS ? 0 : (int)(PREPARED_HOLD_IDLE_MS - idle_ms);
+    int left = idle_ms >= PREPARED_HOLD_IDLE_MS ? 0 : (int)(PREPARED_HOLD_IDLE_MS - idle_ms);
+    /* a spare's readiness is not polled: look again shortly */
+    return building && left < PREPARED_HOLD_RECHECK_MS ? PREPARED_HOLD_RECHECK_MS : left;
 }
 
 void prepared_hold_tick(int64_t idle_ms)
 {
-    struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate() : NULL;
+    bool building;
+    struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate(&building) : NULL;
     /* when the move fails, cgroup_ready_hold drops the cgroup and, through prepared_discard,
      * the spare (it may have been moved part of the way) */
     if (s && cgroup_ready_hold(s->pid))
