@@ -448,7 +448,7 @@ static void drop_ready(bool holder_reaped)
     if (!ready)
         return;
     pid_t holder = ready_holder;
-    ready_holder = 0; /* before prepared_discard, which reports back through cgroup_ready_release */
+    ready_holder = 0; /* before prepared_discard, whose drop() calls cgroup_ready_release */
     if (holder && !holder_reaped)
         prepared_discard(holder);
     if (holder) {
@@ -470,6 +470,11 @@ pid_t cgroup_ready_holder(const struct launch_spec *spec)
 bool cgroup_ready_unheld(void)
 {
     return ready && ready_holder == 0;
+}
+
+pid_t cgroup_ready_held_by(void)
+{
+    return ready_holder;
 }
 
 bool cgroup_ready_hold(pid_t pid)

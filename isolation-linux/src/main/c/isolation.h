@@ -334,10 +334,12 @@ void cgroup_ready_tick(bool idle);
 pid_t cgroup_ready_holder(const struct launch_spec *spec);
 /* Whether a cgroup made ahead is there with no spare in it yet. */
 bool cgroup_ready_unheld(void);
+/* The spare inside the cgroup made ahead, whatever the spec; 0 when none. */
+pid_t cgroup_ready_held_by(void);
 /* Moves spare `pid` into the cgroup made ahead; false (and the cgroup and the spare dropped)
  * when that fails. */
 bool cgroup_ready_hold(pid_t pid);
-/* Spare `pid` is gone: the cgroup made ahead that held it goes too. */
+/* Spare `pid` is gone (reaped): if it held the cgroup made ahead, that cgroup goes too. */
 void cgroup_ready_release(pid_t pid);
 /* Drops the cgroup made ahead, killing the spare in it. */
 void cgroup_ready_discard(void);

@@ -78,7 +78,6 @@ struct spare {
     uint64_t mount_generation; /* the helper's, before the spare copied its mount namespace */
     int watch_fd;              /* its /proc/self/mountinfo once its root is built, else -1 */
     struct prepared_ready pinned; /* what it reported then */
-    bool in_ready_cgroup;         /* moved into the cgroup made ahead (cgroup.c) */
 };
 
 static int max_spares = PREPARED_MAX;
@@ -87,6 +86,12 @@ static size_t spare_count;
 static struct shape wanted[PREPARED_MAX];
 static size_t wanted_count;
 static struct shape hold_shape; /* of the last launch with a cgroup; clone_flags 0: none */
+
+/* Whether the spare waits inside the cgroup made ahead (cgroup.c keeps which one does). */
+static bool held(const struct spare *s)
+{
+    return s->pid == cgroup_ready_held_by();
+}
 
 void prepared_configure(int max_count)
 {
@@ -299,8 +304,7 @@ static void drop(size_t i, bool kill_it)
         kill(s->pid, SIGKILL);
         wait_for_child(s->pid, NULL);
     }
-    if (s->in_ready_cgroup)
-        cgroup_ready_release(s->pid); /* reaped by now: the cgroup is empty again */
+    cgroup_ready_release(s->pid); /* if it held that cgroup: reaped by now, the cgroup is empty */
     if (s->watch_fd >= 0)
         close(s->watch_fd);
     close(s->channel);
@@ -415,8 +419,8 @@ void prepared_tick(bool idle)
         /* make room: the oldest goes */
         size_t oldest = 0;
         for (size_t i = 1; i < spare_count; i++)
-            if (spares[oldest].in_ready_cgroup != spares[i].in_ready_cgroup ? spares[oldest].in_ready_cgroup
-                                                                          : spares[i].made_ms < spares[oldest].made_ms)
+            if (held(&spares[oldest]) != held(&spares[i]) ? held(&spares[oldest])
+                                                          : spares[i].made_ms < spares[oldest].made_ms)
                 oldest = i;
         drop(oldest, true);
     }
@@ -433,7 +437,6 @@ void prepared_discard(pid_t pid)
 {
     for (size_t i = 0; i < spare_count; i++) {
         if (spares[i].pid == pid) {
-            spares[i].in_ready_cgroup = false; /* the caller is dropping that cgroup itself */
             drop(i, true);
             return;
         }
@@ -449,19 +452,33 @@ void prepared_hold_want(const struct launch_spec *spec)
         memset(&hold_shape, 0, sizeof hold_shape);
 }
 
+/* Whether a hold is due once the helper is idle: a cgroup made ahead is unheld and a spare of
+ * hold_shape exists. */
+static bool hold_wanted(void)
+{
+    if (!hold_shape.clone_flags || !cgroup_ready_unheld())
+        return false;
+    struct launch_spec spec;
+    spec_of_shape(&hold_shape, &spec);
+    for (size_t i = 0; i < spare_count; i++)
+        if (has_shape(&spares[i].shape, &spec))
+            return true;
+    return false;
+}
+
 /* The spare a hold would move: one of hold_shape whose root, if any, is built (what it builds
  * is not the launch's to pay for), while the cgroup made ahead is unheld. `building` tells
  * whether, failing that, one of the shape is still building its root. */
 static struct spare *hold_candidate(bool *building)
 {
     *building = false;
-    if (!hold_shape.clone_flags || !cgroup_ready_unheld())
+    if (!hold_wanted())
         return NULL;
     struct launch_spec spec;
     spec_of_shape(&hold_shape, &spec);
     for (size_t i = 0; i < spare_count; i++) {
         struct spare *s = &spares[i];
-        if (s->in_ready_cgroup || !has_shape(&s->shape, &spec))
+        if (!has_shape(&s->shape, &spec))
             continue;
         enum readiness r = s->shape.root_payload ? check_ready(s) : READY;
         if (r == READY)
@@ -473,12 +490,14 @@ static struct spare *hold_candidate(bool *building)
 
 int prepared_hold_timeout(int64_t idle_ms)
 {
-    bool building;
-    if (!hold_candidate(&building) && !building)
+    if (!hold_wanted())
         return -1;
-    int left = idle_ms >= PREPARED_HOLD_IDLE_MS ? 0 : (int)(PREPARED_HOLD_IDLE_MS - idle_ms);
-    /* a spare's readiness is not polled: look again shortly */
-    return building && left < PREPARED_HOLD_RECHECK_MS ? PREPARED_HOLD_RECHECK_MS : left;
+    if (idle_ms < PREPARED_HOLD_IDLE_MS)
+        return (int)(PREPARED_HOLD_IDLE_MS - idle_ms); /* no readiness check while launches flow */
+    bool building;
+    if (hold_candidate(&building))
+        return 0;
+    return building ? PREPARED_HOLD_RECHECK_MS : -1; /* a spare's readiness is not polled */
 }
 
 void prepared_hold_tick(int64_t idle_ms)
@@ -487,8 +506,8 @@ void prepared_hold_tick(int64_t idle_ms)
     struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate(&building) : NULL;
     /* when the move fails, cgroup_ready_hold drops the cgroup and, through prepared_discard,
      * the spare (it may have been moved part of the way) */
-    if (s && cgroup_ready_hold(s->pid))
-        s->in_ready_cgroup = true;
+    if (s)
+        cgroup_ready_hold(s->pid);
 }
 
 /* Whether spare `s` can take a launch of `spec`; `key` is made on demand. NOT_YET: its root
@@ -546,7 +565,7 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     bool pick_has_root = false;
     for (size_t i = 0; i < spare_count && !holder;) {
         struct spare *s = &spares[i];
-        if (!has_shape(&s->shape, spec) || (s->shape.root_payload && pick_has_root) || s->in_ready_cgroup) {
+        if (!has_shape(&s->shape, spec) || (s->shape.root_payload && pick_has_root) || held(s)) {
             i++;
             continue;
         }
@@ -576,7 +595,6 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
 
     /* its cgroups before it runs anything of the launch, as for a direct launch (a holder is
      * in them already; the launch took over that cgroup) */
-    spares[i].in_ready_cgroup = false;
     struct exec_status ignored;
     int report[2] = {-1, -1};
     if ((!holder && launch_join_cgroups(spec, spares[i].pid, &ignored) < 0) ||

@@ -86,13 +86,16 @@ class ResourceLimitsIT {
         while (tooManyPrepared() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(CgroupFacts.preparedCgroups().stream().map(c -> c.getParent() + " " + helperOf(c)))
-                .as("cgroups made ahead, per parent and helper").doesNotHaveDuplicates();
+        assertThat(preparedPerParentAndHelper()).as("cgroups made ahead, per parent and helper").doesNotHaveDuplicates();
     }
 
     private static boolean tooManyPrepared() {
-        List<String> keys = CgroupFacts.preparedCgroups().stream().map(c -> c.getParent() + " " + helperOf(c)).toList();
+        List<String> keys = preparedPerParentAndHelper();
         return keys.size() != new java.util.HashSet<>(keys).size();
+    }
+
+    private static List<String> preparedPerParentAndHelper() {
+        return CgroupFacts.preparedCgroups().stream().map(c -> c.getParent() + " " + helperOf(c)).toList();
     }
 
     /** The helper pid in a launch cgroup's name. */
@@ -518,15 +521,11 @@ class ResourceLimitsIT {
                         }
                         boolean madeAhead = Long.parseUnsignedLong(m.group(2)) >= FIRST_PREPARED_ID;
                         if (madeAhead && prepared) {
-                            try {
-                                List<String> members = Files.readAllLines(c.resolve("cgroup.procs"));
-                                assertThat(members).as("processes in prepared cgroup " + c).hasSizeLessThanOrEqualTo(1);
-                                for (String member : members) {
-                                    assertThat(ProcessHandle.of(Long.parseLong(member)).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
-                                            .as("parent of the one process in prepared cgroup " + c).hasValue(Long.parseLong(m.group(1)));
-                                }
-                            } catch (IOException e) {
-                                // removed meanwhile
+                            List<Long> members = members(c); // empty when removed meanwhile
+                            assertThat(members).as("processes in prepared cgroup " + c).hasSizeLessThanOrEqualTo(1);
+                            for (long member : members) {
+                                assertThat(ProcessHandle.of(member).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+                                        .as("parent of the one process in prepared cgroup " + c).hasValue(Long.parseLong(m.group(1)));
                             }
                         }
                         return madeAhead == prepared;

@@ -173,22 +173,19 @@ public final class ModeRunner {
         if (timedOut != null) {
             return Outcome.error(mode, result, timedOut, millis);
         }
+        String why = exit == 0 ? "" : JvmCrash.describe(out, exit);
+        String because = why.isEmpty() ? "" : ": " + why;
         if (result == null) {
-            String reason = "the test JVM exited with code " + exit + " before reporting results (its output is above)" + crash(out, exit);
-            return exit > 128 ? Outcome.crashed(mode, reason, JvmCrash.describe(out, exit), millis) : Outcome.error(mode, null, reason, millis);
+            String reason = "the test JVM exited with code " + exit + " before reporting results (its output is above)" + because;
+            return exit > 128 ? Outcome.crashed(mode, reason, why, millis) : Outcome.error(mode, null, reason, millis);
         }
         if (exit != 0) {
-            return Outcome.error(mode, result, "the test JVM exited with code " + exit + crash(out, exit), millis);
+            return Outcome.error(mode, result, "the test JVM exited with code " + exit + because, millis);
         }
         if (result.total() == 0) {
             return Outcome.error(mode, result, "no tests matched " + System.getProperty("isolation.it.tests", ".*IT"), millis);
         }
         return Outcome.ran(mode, result, null, millis);
-    }
-
-    private static String crash(Path out, int exit) {
-        String why = JvmCrash.describe(out, exit);
-        return why.isEmpty() ? "" : ": " + why;
     }
 
     /** The test that was running when a mode timed out, as the test JVM noted it. */
