@@ -30,8 +30,9 @@
  * stream of launches is not held up by such a move: its own moves follow each other closely
  * and are quick.
  *
- * At most PREPARED_MAX spares exist, at most PREPARED_PER_SHAPE of one shape (two launching
- * threads each find one); one unused for PREPARED_IDLE_MS is killed, and all die with the
+ * At most PREPARED_MAX spares exist. Each launch tops those of its shape up to
+ * PREPARED_PER_SHAPE (two launching threads each find one), not counting a held one, which
+ * serves only a launch with limits; one unused for PREPARED_IDLE_MS is killed, and all die with the
  * helper (PDEATHSIG, and the helper's shut-down kills every child). A spare that cannot be
  * made is simply not there: the launch goes the direct way and reports its own failure.
  */
@@ -320,7 +321,7 @@ void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint3
         return;
     size_t have = 0;
     for (size_t i = 0; i < spare_count; i++)
-        if (has_shape(&spares[i].shape, spec))
+        if (has_shape(&spares[i].shape, spec) && !held(&spares[i]))
             have++;
     for (size_t i = 0; i < wanted_count; i++) {
         if (has_shape(&wanted[i], spec)) {
@@ -328,11 +329,12 @@ void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint3
             have++;
         }
     }
-    if (have >= PREPARED_PER_SHAPE || wanted_count == PREPARED_MAX ||
-        !copy_shape(&wanted[wanted_count], spec))
-        return;
-    set_root(&wanted[wanted_count], spec, payload, len);
-    wanted_count++;
+    /* topped up, so that a launch that found none leaves two (a held one serves limits only) */
+    while (have < PREPARED_PER_SHAPE && wanted_count < PREPARED_MAX && copy_shape(&wanted[wanted_count], spec)) {
+        set_root(&wanted[wanted_count], spec, payload, len);
+        wanted_count++;
+        have++;
+    }
 }
 
 /* Sends a spare one message: a header, the fds with it, then the payload. */

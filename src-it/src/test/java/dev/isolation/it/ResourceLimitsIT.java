@@ -250,16 +250,9 @@ class ResourceLimitsIT {
             return;
         }
         first.get().close();
-        // the helper moves a spare into the cgroup it made ahead once it has been idle a while
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        Optional<Long> waiting = Optional.empty();
-        while (waiting.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            waiting = CgroupFacts.preparedCgroups().stream().flatMap(c -> members(c).stream()).findFirst();
-        }
-        assertThat(waiting).as("a spare waiting in a cgroup made ahead").isPresent();
+        long waiting = awaitWaitingSpare();
         try (IsolatedProcess second = launch(spec).orElseThrow()) {
-            assertThat(second.pid()).as("the launch ran on the waiting spare").isEqualTo(waiting.get());
+            assertThat(second.pid()).as("the launch ran on the waiting spare").isEqualTo(waiting);
             Path memory = CgroupFacts.cgroupDirectory(second.pid(), "memory").orElseThrow();
             Path pids = CgroupFacts.cgroupDirectory(second.pid(), "pids").orElseThrow();
             assertThat(members(memory)).as("members of the launch's memory cgroup").containsExactly(second.pid());
@@ -268,6 +261,79 @@ class ResourceLimitsIT {
         }
         // the other launches' spare may wait there again, but nothing else
         CgroupFacts.preparedCgroups();
+    }
+
+    @Test
+    void launchesWithoutLimitsKeepTheirSparesBesideTheOneWaitingInTheCgroupMadeAhead() throws Exception {
+        Optional<IsolatedProcess> first = launch(inBusybox("/bin/sleep", "60").memoryLimitBytes(48 * MIB).build());
+        if (first.isEmpty()) {
+            return;
+        }
+        first.get().close();
+        long holder = awaitWaitingSpare();
+        // the same namespaces and ids, so the same kind of spare, but no cgroup to take
+        try (IsolatedProcess plain = Isolation.launcher().launch(inBusybox("/bin/sleep", "60").build())) {
+            ProcessHandle helper = ProcessHandle.of(plain.pid()).flatMap(ProcessHandle::parent).orElseThrow();
+            // the helper makes spares for the next launches of this kind once it is idle
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            List<Long> spares = sparesLike(helper, plain.pid(), holder);
+            while (spares.size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                spares = sparesLike(helper, plain.pid(), holder);
+            }
+            assertThat(spares).as("spares for launches like it, besides the one waiting in the cgroup made ahead").hasSize(2);
+        }
+    }
+
+    /**
+     * The pid of the spare that waits in a cgroup made ahead, once there is one: the helper moves
+     * one there after it has been idle a while.
+     */
+    private static long awaitWaitingSpare() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        Optional<Long> waiting = Optional.empty();
+        while (waiting.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            waiting = CgroupFacts.preparedCgroups().stream().flatMap(c -> members(c).stream()).findFirst();
+        }
+        assertThat(waiting).as("a spare waiting in a cgroup made ahead").isPresent();
+        return waiting.get();
+    }
+
+    /**
+     * The helper's idle spares, other than `except`, made for launches like `sandbox`: the same
+     * uid map, and new namespaces of the same kinds (those it does not share with the helper).
+     */
+    private static List<Long> sparesLike(ProcessHandle helper, long sandbox, long except) {
+        String map = procFile(sandbox, "uid_map");
+        Set<String> kinds = newNamespaces(sandbox, helper.pid());
+        return helper.children().filter(Host::isHelperChild).map(ProcessHandle::pid)
+                .filter(pid -> pid != except && "isolation-spare".equals(procFile(pid, "comm").trim()))
+                .filter(pid -> map.equals(procFile(pid, "uid_map")) && kinds.equals(newNamespaces(pid, helper.pid())))
+                .toList();
+    }
+
+    private static Set<String> newNamespaces(long pid, long helper) {
+        Set<String> kinds = new LinkedHashSet<>();
+        for (String kind : List.of("user", "pid", "mnt", "net", "uts", "ipc", "cgroup")) {
+            try {
+                Path ns = Path.of("/proc", Long.toString(pid), "ns", kind);
+                if (!Files.readSymbolicLink(ns).equals(Files.readSymbolicLink(Path.of("/proc", Long.toString(helper), "ns", kind)))) {
+                    kinds.add(kind);
+                }
+            } catch (IOException e) {
+                kinds.add("gone");
+            }
+        }
+        return kinds;
+    }
+
+    private static String procFile(long pid, String name) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), name));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static List<Long> members(Path cgroup) {
