@@ -255,6 +255,10 @@ void teardown_release(int fd);
 /* In the helper, once at start: which root set-up the kernel allows (sandbox.c). */
 void sandbox_probe_kernel(void);
 
+/* guard.c: for a process running as uid 0, a seccomp filter that keeps read-only mounts
+ * read-only (no_new_privs set first; call after the last change of ids) */
+int guard_remounts(void);
+
 _Noreturn void sandbox_main(const struct launch_spec *spec, const struct sandbox_plan *plan,
                             const struct sandbox_fds *fds);
 

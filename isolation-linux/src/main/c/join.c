@@ -422,6 +422,8 @@ static _Noreturn void command_main(const struct join_spec *s, const struct join_
     child_reset_signals();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(errno, "no_new_privs", "");
+    if (guard_remounts() < 0)
+        fail(errno, "seccomp filter (read-only mounts)", "");
     iso_close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
     exec_command(s->argv, s->envp);
 }

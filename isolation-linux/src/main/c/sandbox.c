@@ -860,6 +860,8 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(errno, "no_new_privs", "");
+    if (guard_remounts() < 0)
+        fail(errno, "seccomp filter (read-only mounts)", "");
 
     /* with an init (init.c): this process becomes it, a child goes on to run the command */
     if (s->init) {

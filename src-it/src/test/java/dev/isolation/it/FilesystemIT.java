@@ -3,6 +3,7 @@ package dev.isolation.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.isolation.IdMapping;
 import dev.isolation.IsolatedProcessSpec;
 import dev.isolation.LaunchException;
 import dev.isolation.Mount;
@@ -64,6 +65,31 @@ class FilesystemIT {
         Run writable = Run.of(inBusybox("echo written > /etc/new && echo ok").writableRoot(true).build());
         assertThat(writable.stdout()).as(writable.toString()).isEqualTo("ok\n");
         assertThat(Files.readString(rootfs.resolve("etc/new"))).isEqualTo("written\n");
+    }
+
+    @Test
+    void rootInsideCannotMakeTheRootOrAReadOnlyBindWritable() throws IOException {
+        // root inside holds every capability of the sandbox's user namespace, in which its mounts were made
+        Run run = Run.of(asRootInside(inBusybox("mount -o remount,rw,bind /tmp 2>/dev/null || echo bind-refused; "
+                + "mount -o remount,rw,bind / 2>/dev/null || echo root-refused; mount -o remount,rw / 2>/dev/null || echo root-fs-refused; "
+                + "mount --bind /tmp /sys && { mount -o remount,rw,bind /sys 2>/dev/null || echo second-bind-refused; }; "
+                + "echo changed > /tmp/from-host; echo changed > /sys/from-host; touch /new; true"))
+                .addMounts(Mount.bindReadOnly(hostDir, "/tmp")).build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).as(run.toString()).isEqualTo("bind-refused\nroot-refused\nroot-fs-refused\nsecond-bind-refused\n");
+        assertThat(Files.readString(hostDir.resolve("from-host"))).isEqualTo("hello from the host\n");
+        assertThat(rootfs.resolve("new")).doesNotExist();
+    }
+
+    @Test
+    void rootInsideCanStillMountAndMakeMountsReadOnly() {
+        Run run = Run.of(asRootInside(inBusybox("mount -t tmpfs none /tmp && echo mounted; mount -o remount,ro,bind /tmp && echo made-read-only; "
+                + "touch /tmp/x 2>/dev/null || echo now-read-only; mount -t proc proc /proc && echo proc-mounted")).build());
+        assertThat(run.stdout()).as(run.toString()).isEqualTo("mounted\nmade-read-only\nnow-read-only\nproc-mounted\n");
+    }
+
+    private static IsolatedProcessSpec.Builder asRootInside(IsolatedProcessSpec.Builder spec) {
+        return spec.addUidMappings(IdMapping.single(0, Host.uid())).addGidMappings(IdMapping.single(0, Host.gid()));
     }
 
     @Test
