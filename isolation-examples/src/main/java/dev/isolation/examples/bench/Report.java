@@ -46,8 +46,8 @@ final class Report {
     private void throughput(BenchOptions options, List<ThroughputRow> rows) {
         double pb = rows.stream().filter(r -> r.name().equals(Subjects.PB_TRUE)).findFirst()
                 .map(ThroughputRow::launchesPerSecond).orElse(Double.NaN);
-        out.printf(Locale.ROOT, "Throughput: %d threads launching /bin/true back to back for %s s per row; higher is better%n",
-                options.threads(), fixed(options.threadsSeconds(), 1));
+        out.printf(Locale.ROOT, "Throughput: %d threads launching /bin/true back to back for %s s per row, in %d interleaved rounds;"
+                + " higher is better%n", options.threads(), fixed(options.threadsSeconds(), 1), ThroughputBench.ROUNDS);
         out.printf(Locale.ROOT, "%-22s %11s %9s%n", "row", "launches/s", "/pb-true");
         for (ThroughputRow row : rows) {
             if (row.problem().isPresent()) {
