@@ -9,12 +9,14 @@ import dev.isolation.LaunchException;
 import dev.isolation.Mount;
 import dev.isolation.it.support.BusyboxRootfs;
 import dev.isolation.it.support.Host;
+import dev.isolation.it.support.MountAttrProbe;
 import dev.isolation.it.support.Run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,22 @@ class FilesystemIT {
         Run run = Run.of(asRootInside(inBusybox("mount -t tmpfs none /tmp && echo mounted; mount -o remount,ro,bind /tmp && echo made-read-only; "
                 + "touch /tmp/x 2>/dev/null || echo now-read-only; mount -t proc proc /proc && echo proc-mounted")).build());
         assertThat(run.stdout()).as(run.toString()).isEqualTo("mounted\nmade-read-only\nnow-read-only\nproc-mounted\n");
+    }
+
+    @Test
+    void rootInsideIsToldTheMountApiThatCouldClearReadOnlyIsAbsent() {
+        // mount_setattr and open_tree_attr take their flags in a struct the filter cannot read: they are refused
+        // as absent (ENOSYS), so that mount(8) falls back to mount(2), whose flags the filter checks
+        String classpath = System.getProperty("java.class.path");
+        List<Mount> classpathBinds = Stream.of(classpath.split(java.io.File.pathSeparator)).map(Path::of)
+                .filter(Files::exists).map(p -> Mount.bindReadOnly(p, p.toAbsolutePath().toString())).toList();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        IsolatedProcessSpec.Builder spec = asRootInside(IsolatedProcessSpec.builder()
+                .command(java, "-cp", classpath, MountAttrProbe.class.getName(), "/ro"))
+                .addMounts(Mount.bindReadOnly(hostDir, "/ro")).addAllMounts(classpathBinds);
+        Run run = Run.of(spec.build());
+        assertThat(run.status().succeeded()).as(run.toString()).isTrue();
+        assertThat(run.stdout()).as(run.toString()).isEqualTo("mount_setattr errno 38\nopen_tree_attr errno 38\n");
     }
 
     private static IsolatedProcessSpec.Builder asRootInside(IsolatedProcessSpec.Builder spec) {

@@ -213,6 +213,30 @@ class LifecycleIT {
     }
 
     @Test
+    void rootJoiningCannotMakeTheSandboxsReadOnlyMountsWritable() throws Exception {
+        Path hostDir = Files.createTempDirectory("isolation-it-join-ro-");
+        try {
+            Files.writeString(hostDir.resolve("from-host"), "hello from the host\n");
+            IsolatedProcessSpec spec = inBusybox("echo up; exec sleep 1000").addMounts(Mount.bindReadOnly(hostDir, "/tmp"))
+                    .addUidMappings(IdMapping.single(0, Host.uid())).addGidMappings(IdMapping.single(0, Host.gid())).build();
+            try (IsolatedProcess box = Isolation.launcher().launch(spec)) {
+                firstLine(box);
+                // the joined shell runs as the sandbox's uid 0, with every capability of its user namespace
+                Run run = finish(box.join(joining("id -u; mount -o remount,rw,bind /tmp 2>/dev/null || echo bind-refused; "
+                        + "mount -o remount,rw,bind / 2>/dev/null || echo root-refused; "
+                        + "echo changed > /tmp/from-host 2>/dev/null || echo write-refused; "
+                        + "mount -t tmpfs none /sys && mount -o remount,ro,bind /sys && echo remount-read-only-allowed").build()));
+                assertThat(run.status()).as(run.toString()).isEqualTo(ExitStatus.exited(0));
+                assertThat(run.stdout()).as(run.toString())
+                        .isEqualTo("0\nbind-refused\nroot-refused\nwrite-refused\nremount-read-only-allowed\n");
+            }
+            assertThat(Files.readString(hostDir.resolve("from-host"))).isEqualTo("hello from the host\n");
+        } finally {
+            BusyboxRootfs.delete(hostDir);
+        }
+    }
+
+    @Test
     void joinByHostPidThroughTheLauncher() throws Exception {
         try (IsolatedProcess box = Isolation.launcher().launch(inBusybox("echo up; exec sleep 1000").hostname("by-pid").build())) {
             firstLine(box);
