@@ -16,7 +16,7 @@ final class Errno {
     static final int ENOTDIR = 20;
     static final int ENOSYS = 38;
 
-    // Index = errno on Linux (x86-64 and aarch64 share these numbers).
+    // Index = errno on Linux, which x86-64 and aarch64 share (asm-generic); descriptions as glibc's strerror.
     private static final String[][] TABLE = {
         {"0", "Success"},
         {"EPERM", "Operation not permitted"},
@@ -59,35 +59,114 @@ final class Errno {
         {"ENOSYS", "Function not implemented"},
         {"ENOTEMPTY", "Directory not empty"},
         {"ELOOP", "Too many levels of symbolic links"},
+        null, // 41: unused on Linux
+        {"ENOMSG", "No message of desired type"},
+        {"EIDRM", "Identifier removed"},
+        {"ECHRNG", "Channel number out of range"},
+        {"EL2NSYNC", "Level 2 not synchronized"},
+        {"EL3HLT", "Level 3 halted"},
+        {"EL3RST", "Level 3 reset"},
+        {"ELNRNG", "Link number out of range"},
+        {"EUNATCH", "Protocol driver not attached"},
+        {"ENOCSI", "No CSI structure available"},
+        {"EL2HLT", "Level 2 halted"},
+        {"EBADE", "Invalid exchange"},
+        {"EBADR", "Invalid request descriptor"},
+        {"EXFULL", "Exchange full"},
+        {"ENOANO", "No anode"},
+        {"EBADRQC", "Invalid request code"},
+        {"EBADSLT", "Invalid slot"},
+        null, // 58: unused on Linux
+        {"EBFONT", "Bad font file format"},
+        {"ENOSTR", "Device not a stream"},
+        {"ENODATA", "No data available"},
+        {"ETIME", "Timer expired"},
+        {"ENOSR", "Out of streams resources"},
+        {"ENONET", "Machine is not on the network"},
+        {"ENOPKG", "Package not installed"},
+        {"EREMOTE", "Object is remote"},
+        {"ENOLINK", "Link has been severed"},
+        {"EADV", "Advertise error"},
+        {"ESRMNT", "Srmount error"},
+        {"ECOMM", "Communication error on send"},
+        {"EPROTO", "Protocol error"},
+        {"EMULTIHOP", "Multihop attempted"},
+        {"EDOTDOT", "RFS specific error"},
+        {"EBADMSG", "Bad message"},
+        {"EOVERFLOW", "Value too large for defined data type"},
+        {"ENOTUNIQ", "Name not unique on network"},
+        {"EBADFD", "File descriptor in bad state"},
+        {"EREMCHG", "Remote address changed"},
+        {"ELIBACC", "Can not access a needed shared library"},
+        {"ELIBBAD", "Accessing a corrupted shared library"},
+        {"ELIBSCN", ".lib section in a.out corrupted"},
+        {"ELIBMAX", "Attempting to link in too many shared libraries"},
+        {"ELIBEXEC", "Cannot exec a shared library directly"},
+        {"EILSEQ", "Invalid or incomplete multibyte or wide character"},
+        {"ERESTART", "Interrupted system call should be restarted"},
+        {"ESTRPIPE", "Streams pipe error"},
+        {"EUSERS", "Too many users"},
+        {"ENOTSOCK", "Socket operation on non-socket"},
+        {"EDESTADDRREQ", "Destination address required"},
+        {"EMSGSIZE", "Message too long"},
+        {"EPROTOTYPE", "Protocol wrong type for socket"},
+        {"ENOPROTOOPT", "Protocol not available"},
+        {"EPROTONOSUPPORT", "Protocol not supported"},
+        {"ESOCKTNOSUPPORT", "Socket type not supported"},
+        {"EOPNOTSUPP", "Operation not supported"},
+        {"EPFNOSUPPORT", "Protocol family not supported"},
+        {"EAFNOSUPPORT", "Address family not supported by protocol"},
+        {"EADDRINUSE", "Address already in use"},
+        {"EADDRNOTAVAIL", "Cannot assign requested address"},
+        {"ENETDOWN", "Network is down"},
+        {"ENETUNREACH", "Network is unreachable"},
+        {"ENETRESET", "Network dropped connection on reset"},
+        {"ECONNABORTED", "Software caused connection abort"},
+        {"ECONNRESET", "Connection reset by peer"},
+        {"ENOBUFS", "No buffer space available"},
+        {"EISCONN", "Transport endpoint is already connected"},
+        {"ENOTCONN", "Transport endpoint is not connected"},
+        {"ESHUTDOWN", "Cannot send after transport endpoint shutdown"},
+        {"ETOOMANYREFS", "Too many references: cannot splice"},
+        {"ETIMEDOUT", "Connection timed out"},
+        {"ECONNREFUSED", "Connection refused"},
+        {"EHOSTDOWN", "Host is down"},
+        {"EHOSTUNREACH", "No route to host"},
+        {"EALREADY", "Operation already in progress"},
+        {"EINPROGRESS", "Operation now in progress"},
+        {"ESTALE", "Stale file handle"},
+        {"EUCLEAN", "Structure needs cleaning"},
+        {"ENOTNAM", "Not a XENIX named type file"},
+        {"ENAVAIL", "No XENIX semaphores available"},
+        {"EISNAM", "Is a named type file"},
+        {"EREMOTEIO", "Remote I/O error"},
+        {"EDQUOT", "Disk quota exceeded"},
+        {"ENOMEDIUM", "No medium found"},
+        {"EMEDIUMTYPE", "Wrong medium type"},
+        {"ECANCELED", "Operation canceled"},
+        {"ENOKEY", "Required key not available"},
+        {"EKEYEXPIRED", "Key has expired"},
+        {"EKEYREVOKED", "Key has been revoked"},
+        {"EKEYREJECTED", "Key was rejected by service"},
+        {"EOWNERDEAD", "Owner died"},
+        {"ENOTRECOVERABLE", "State not recoverable"},
+        {"ERFKILL", "Operation not possible due to RF-kill"},
+        {"EHWPOISON", "Memory page has hardware error"},
     };
 
-    /** The symbolic name, e.g. {@code EINVAL}, or {@code errno N} for numbers not in the table. */
+    /** The symbolic name, e.g. {@code EINVAL}, or {@code errno N} for a number Linux does not define. */
     static String name(int errno) {
-        if (errno > 0 && errno < TABLE.length) {
-            return TABLE[errno][0];
-        }
-        return switch (errno) {
-            case 95 -> "EOPNOTSUPP";
-            case 110 -> "ETIMEDOUT";
-            case 111 -> "ECONNREFUSED";
-            case 104 -> "ECONNRESET";
-            case 122 -> "EDQUOT";
-            default -> "errno " + errno;
-        };
+        String[] entry = entry(errno);
+        return entry != null ? entry[0] : "errno " + errno;
     }
 
     /** The description strerror(3) gives. */
     static String text(int errno) {
-        if (errno > 0 && errno < TABLE.length) {
-            return TABLE[errno][1];
-        }
-        return switch (errno) {
-            case 95 -> "Operation not supported";
-            case 110 -> "Connection timed out";
-            case 111 -> "Connection refused";
-            case 104 -> "Connection reset by peer";
-            case 122 -> "Disk quota exceeded";
-            default -> "Unknown error " + errno;
-        };
+        String[] entry = entry(errno);
+        return entry != null ? entry[1] : "Unknown error " + errno;
+    }
+
+    private static String[] entry(int errno) {
+        return errno > 0 && errno < TABLE.length ? TABLE[errno] : null;
     }
 }
