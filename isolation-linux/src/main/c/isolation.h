@@ -158,13 +158,18 @@ static inline uint64_t wire_get64(const uint8_t *p)
 #define PREPARED_EARLY_FLAGS ((uint64_t)(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
 
 /* What the helper sends a prepared sandbox ahead of the LAUNCH payload, with the fds
- * (stdin, stdout, stderr, and an init's report pipe) as SCM_RIGHTS. */
+ * (stdin, stdout, stderr, an init's report pipe, then one per cgroup v1 `tasks` file the spare
+ * moves itself through) as SCM_RIGHTS. After the payload come the paths of those `tasks`
+ * files, each NUL-terminated, for its error messages. */
 struct prepared_header {
-    uint32_t length;   /* of the payload that follows */
-    uint32_t fd_count; /* 3, or 4 with an init; 0 with PREPARED_ROOT */
-    uint32_t kind;     /* PREPARED_LAUNCH, or PREPARED_ROOT */
-    uint32_t reserved;
+    uint32_t length;    /* of the payload that follows */
+    uint32_t fd_count;  /* 3, 4 with an init, plus the tasks files; 0 with PREPARED_ROOT */
+    uint32_t kind;      /* PREPARED_LAUNCH, or PREPARED_ROOT */
+    uint32_t tasks_len; /* bytes of tasks paths after the payload */
 };
+
+/* Most cgroups a spare moves itself into; the helper moves it into the others. */
+#define PREPARED_TASKS_MAX 8
 
 enum {
     PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
@@ -211,7 +216,8 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
  * clone() and which identity the child takes; the id maps of `pid`; its cgroups. */
 void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan);
 int launch_write_maps(const struct launch_spec *spec, pid_t pid, struct exec_status *failure);
-int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_status *failure);
+int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, uint32_t skip_mask,
+                        struct exec_status *failure);
 
 /* The pool of prepared sandboxes (prepared.c). */
 void prepared_configure(int max_count);

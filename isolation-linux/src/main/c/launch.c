@@ -262,12 +262,13 @@ static bool map_covers(const char *map, uint32_t outside, uint32_t *inside)
     return false;
 }
 
-int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, struct exec_status *failure)
+int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, uint32_t skip_mask,
+                        struct exec_status *failure)
 {
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     for (size_t i = 0; i < spec->cgroup_count; i++)
-        if (write_whole_file(spec->cgroup_procs[i], pidbuf) < 0)
+        if (!(i < 32 && (skip_mask & (1u << i))) && write_whole_file(spec->cgroup_procs[i], pidbuf) < 0)
             return set_status(failure, errno, "join cgroup", spec->cgroup_procs[i]);
     return 0;
 }
@@ -381,7 +382,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return set_status(failure, clone_errno, "clone", "");
     }
 
-    if (launch_join_cgroups(spec, (pid_t)pid, failure) < 0)
+    if (launch_join_cgroups(spec, (pid_t)pid, 0, failure) < 0)
         goto kill_child;
     if (launch_write_maps(spec, (pid_t)pid, failure) < 0)
         goto kill_child;

@@ -42,6 +42,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -339,12 +340,15 @@ void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint3
 
 /* Sends a spare one message: a header, the fds with it, then the payload. */
 static int send_message(int channel, uint32_t kind, const uint8_t *payload, uint32_t len,
-                        const int *fds, int nfds)
+                        const char *tasks, uint32_t tasks_len, const int *fds, int nfds)
 {
-    struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds, .kind = kind};
+    struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds, .kind = kind,
+                                     .tasks_len = tasks_len};
     if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
         return -1;
-    return write_all(channel, payload, len);
+    if (write_all(channel, payload, len) < 0)
+        return -1;
+    return tasks_len ? write_all(channel, tasks, tasks_len) : 0;
 }
 
 /* Clones a spare of `shape`; false if that failed at any step (nothing is left of it). */
@@ -375,7 +379,7 @@ static bool make_spare(const struct shape *shape, struct spare *out)
     if (pid < 0 || launch_write_maps(&spec, (pid_t)pid, &ignored) < 0 ||
         write_all(channel[0], "g", 1) < 0 || fcntl(status[0], F_SETFL, O_NONBLOCK) < 0 ||
         (shape->root_payload &&
-         send_message(channel[0], PREPARED_ROOT, shape->root_payload, shape->root_len, NULL, 0) < 0)) {
+         send_message(channel[0], PREPARED_ROOT, shape->root_payload, shape->root_len, NULL, 0, NULL, 0) < 0)) {
         if (pid > 0) {
             kill((pid_t)pid, SIGKILL);
             wait_for_child((pid_t)pid, NULL);
@@ -555,6 +559,56 @@ bool prepared_reaped(pid_t pid)
 
 /* ---- a launch on a spare ----------------------------------------------------------------- */
 
+static void close_fds(int *fds, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
+/*
+ * The v1 `tasks` file beside each of the launch's cgroup.procs files, opened for the spare to
+ * move itself. A process moved by its pid (cgroup.procs, or `tasks` with a pid) takes the global
+ * cgroup_threadgroup_rwsem for writing, which after a few idle milliseconds waits for a full RCU
+ * grace period: 5-18 ms measured here (kernel 6.18), on a good share of the launches with
+ * limits, and in the helper's event loop, where every other launch waited too. A thread moving
+ * itself ("0" to `tasks`) skips that lock on this kernel, and a spare is a single thread; where
+ * a kernel still takes it, the wait at least falls on the launch that needs it, not on the
+ * helper. cgroup v2 has no such file for a domain cgroup: the helper moves the spare there.
+ */
+struct tasks_files {
+    uint32_t mask;                          /* bit i: cgroup i has a tasks file here */
+    char paths[PREPARED_TASKS_MAX * 256];   /* theirs, each NUL-terminated */
+    uint32_t paths_len;
+};
+
+/* Appends the fds of the tasks files it could open to fds[*nfds...]. */
+static void open_tasks_files(const struct launch_spec *spec, int *fds, int *nfds, struct tasks_files *out)
+{
+    out->mask = 0;
+    out->paths_len = 0;
+    for (size_t i = 0; i < spec->cgroup_count && i < 32 && *nfds < 4 + PREPARED_TASKS_MAX; i++) {
+        const char *procs = spec->cgroup_procs[i];
+        const char *slash = strrchr(procs, '/');
+        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
+            continue;
+        char *path = out->paths + out->paths_len;
+        size_t room = sizeof out->paths - out->paths_len;
+        int n = snprintf(path, room, "%.*s/tasks", (int)(slash - procs), procs);
+        if (n < 0 || (size_t)n >= room)
+            continue;
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* v2, or anything else: the helper's write reports what is wrong */
+        fds[(*nfds)++] = fd;
+        out->mask |= 1u << i;
+        out->paths_len += (uint32_t)n + 1;
+    }
+}
+
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
                     const int stdio[3], pid_t holder, struct launch_started *started)
 {
@@ -596,11 +650,25 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
         return -1;
 
     /* its cgroups before it runs anything of the launch, as for a direct launch (a holder is
-     * in them already; the launch took over that cgroup) */
+     * in them already; the launch took over that cgroup): on cgroup v1 it moves itself, first
+     * thing once it has the launch (open_tasks_files), the helper does the rest */
     struct exec_status ignored;
     int report[2] = {-1, -1};
-    if ((!holder && launch_join_cgroups(spec, spares[i].pid, &ignored) < 0) ||
-        (spec->init && pipe2(report, O_CLOEXEC) < 0)) {
+    int fds[4 + PREPARED_TASKS_MAX] = {stdio[0], stdio[1], stdio[2]};
+    int nfds = 3;
+    if (spec->init && pipe2(report, O_CLOEXEC) < 0) {
+        drop(i, true);
+        return -1;
+    }
+    if (spec->init)
+        fds[nfds++] = report[1];
+    struct tasks_files tasks = {.mask = 0, .paths_len = 0};
+    if (!holder)
+        open_tasks_files(spec, fds, &nfds, &tasks);
+    int tasks_from = spec->init ? 4 : 3;
+    if (!holder && launch_join_cgroups(spec, spares[i].pid, tasks.mask, &ignored) < 0) {
+        close_fds(report, 2);
+        close_fds(fds + tasks_from, nfds - tasks_from);
         drop(i, true);
         return -1;
     }
@@ -609,13 +677,11 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
         close(spares[i].watch_fd);
         spares[i].watch_fd = -1;
     }
-    int fds[4] = {stdio[0], stdio[1], stdio[2], report[1]};
-    if (send_message(spares[i].channel, PREPARED_LAUNCH, payload, len, fds, spec->init ? 4 : 3) < 0) {
+    int sent = send_message(spares[i].channel, PREPARED_LAUNCH, payload, len, tasks.paths, tasks.paths_len, fds, nfds);
+    close_fds(fds + tasks_from, nfds - tasks_from);
+    if (sent < 0) {
         /* it died meanwhile; the direct launch will report what goes wrong */
-        if (report[0] >= 0) {
-            close(report[0]);
-            close(report[1]);
-        }
+        close_fds(report, 2);
         drop(i, true);
         return -1;
     }

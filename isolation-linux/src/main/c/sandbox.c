@@ -929,21 +929,24 @@ void close_fds_except(int a, int b)
 /* Reads one message sent to a prepared sandbox: a header with the payload's length, its kind
  * and the fds, then the payload. False on EOF (the helper dropped it). */
 static bool receive_message(int channel, struct prepared_header *header, uint8_t **payload,
-                            int fds[4], int *nfds)
+                            int fds[4 + PREPARED_TASKS_MAX], int *nfds)
 {
-    ssize_t n = recv_with_fds(channel, header, sizeof *header, MSG_WAITALL, fds, 4, nfds);
+    ssize_t n = recv_with_fds(channel, header, sizeof *header, MSG_WAITALL, fds, 4 + PREPARED_TASKS_MAX, nfds);
     if (n == 0)
         return false;
     if (n != (ssize_t)sizeof *header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
     bool fds_fit = header->kind == PREPARED_LAUNCH ? header->fd_count >= 3
-                   : header->kind == PREPARED_ROOT && header->fd_count == 0;
-    if (*nfds != (int)header->fd_count || !fds_fit)
+                   : header->kind == PREPARED_ROOT && header->fd_count == 0 && header->tasks_len == 0;
+    if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > PREPARED_TASKS_MAX * 256)
         fail(EPROTO, "receive launch", "");
-    if (!(*payload = malloc(header->length ? header->length : 1)))
+    /* the payload, then the tasks paths, NUL-terminated once more in case they were not */
+    uint32_t total = header->length + header->tasks_len;
+    if (!(*payload = malloc(total + 1)))
         fail(ENOMEM, "receive launch", "");
-    for (uint32_t got = 0; got < header->length;) {
-        ssize_t r = read(channel, *payload + got, header->length - got);
+    (*payload)[total] = '\0';
+    for (uint32_t got = 0; got < total;) {
+        ssize_t r = read(channel, *payload + got, total - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -982,6 +985,24 @@ static void prepare_root(const struct launch_spec *s, struct sandbox_plan *plan,
     plan->root_ready = true;
 }
 
+/* Moves this spare, a single thread, into the cgroup v1 hierarchies whose `tasks` files the
+ * helper sent (one fd each; their paths, NUL-separated, name them in errors). A thread moving
+ * itself skips the lock a move by pid takes (prepared.c, open_tasks_files). */
+static void join_cgroups_self(const char *paths, uint32_t paths_len, const int *tasks, int count)
+{
+    const char *path = paths, *end = paths + paths_len;
+    for (int i = 0; i < count; i++) {
+        if (path >= end)
+            fail(EPROTO, "receive launch", "");
+        if (write(tasks[i], "0", 1) != 1)
+            fail(errno, "join cgroup", path);
+        close(tasks[i]);
+        path += strlen(path) + 1;
+    }
+    if (path != end)
+        fail(EPROTO, "receive launch", "");
+}
+
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write)
 {
     status_fd = status_write;
@@ -1007,7 +1028,7 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
 
     struct prepared_header header;
     uint8_t *payload;
-    int received[4], count;
+    int received[4 + PREPARED_TASKS_MAX], count;
     struct launch_spec spec;
     const char *why;
     for (;;) {
@@ -1023,6 +1044,11 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
         spec_free(&spec);
         free(payload);
     }
+    int tasks_from = spec.init ? 4 : 3;
+    if (count < tasks_from)
+        fail(EPROTO, "receive launch", "");
+    join_cgroups_self((const char *)payload + header.length, header.tasks_len, received + tasks_from,
+                      count - tasks_from);
     prctl(PR_SET_NAME, name, 0, 0, 0);
     struct sandbox_fds fds = {
         .sync_read = channel,
@@ -1030,7 +1056,7 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
         .status_write = status_write,
         .status_read = -1,
         .control = -1,
-        .init_report = count > 3 ? received[3] : -1,
+        .init_report = spec.init ? received[3] : -1,
         .stdio = {received[0], received[1], received[2]},
     };
     run_released(&spec, &rest, &fds);
