@@ -337,12 +337,6 @@ static void on_sigchld(void)
 
 /* ---- frames from the JVM ---------------------------------------------------------------- */
 
-static void close_fds(const int *fds, int n)
-{
-    for (int i = 0; i < n; i++)
-        close(fds[i]);
-}
-
 /* Reads exactly len bytes; false on EOF or error (the JVM is gone). */
 static bool read_exactly(void *buf, size_t len)
 {

@@ -168,8 +168,11 @@ struct prepared_header {
     uint32_t tasks_len; /* bytes of tasks paths after the payload */
 };
 
-/* Most cgroups a spare moves itself into; the helper moves it into the others. */
+/* Most cgroups a spare moves itself into (the helper moves it into the others), the bytes of
+ * their paths, and so the most fds a LAUNCH carries: stdio, an init's report pipe, tasks. */
 #define PREPARED_TASKS_MAX 8
+#define PREPARED_TASKS_PATHS_MAX (PREPARED_TASKS_MAX * 256)
+#define PREPARED_FDS_MAX (4 + PREPARED_TASKS_MAX)
 
 enum {
     PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
@@ -280,8 +283,12 @@ int write_all(int fd, const void *buf, size_t len);
  * end of file without a record means its execve succeeded. */
 int status_channel(int fds[2]);
 
-/* Most descriptors one message may carry (ours carry at most four). */
+/* Most descriptors one message may carry (a spare's LAUNCH carries the most). */
 #define PASSED_FDS_MAX 16
+_Static_assert(PREPARED_FDS_MAX <= PASSED_FDS_MAX, "a LAUNCH's fds fit one message");
+
+/* Closes each of the n fds that is not -1. */
+void close_fds(const int *fds, int n);
 
 /* sendmsg() of `len` bytes carrying `nfds` descriptors (0..PASSED_FDS_MAX), retried on EINTR,
  * never raising SIGPIPE. */

@@ -44,6 +44,13 @@ int status_channel(int fds[2])
     return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
 }
 
+void close_fds(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 ssize_t send_with_fds(int socket, const void *buf, size_t len, const int *fds, int nfds, int flags)
 {
     union {

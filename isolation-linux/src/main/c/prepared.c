@@ -559,16 +559,6 @@ bool prepared_reaped(pid_t pid)
 
 /* ---- a launch on a spare ----------------------------------------------------------------- */
 
-static void close_fds(int *fds, int count)
-{
-    for (int i = 0; i < count; i++) {
-        if (fds[i] >= 0) {
-            close(fds[i]);
-            fds[i] = -1;
-        }
-    }
-}
-
 /*
  * The v1 `tasks` file beside each of the launch's cgroup.procs files, opened for the spare to
  * move itself. A process moved by its pid (cgroup.procs, or `tasks` with a pid) takes the global
@@ -581,7 +571,7 @@ static void close_fds(int *fds, int count)
  */
 struct tasks_files {
     uint32_t mask;                          /* bit i: cgroup i has a tasks file here */
-    char paths[PREPARED_TASKS_MAX * 256];   /* theirs, each NUL-terminated */
+    char paths[PREPARED_TASKS_PATHS_MAX];   /* theirs, each NUL-terminated */
     uint32_t paths_len;
 };
 
@@ -590,7 +580,7 @@ static void open_tasks_files(const struct launch_spec *spec, int *fds, int *nfds
 {
     out->mask = 0;
     out->paths_len = 0;
-    for (size_t i = 0; i < spec->cgroup_count && i < 32 && *nfds < 4 + PREPARED_TASKS_MAX; i++) {
+    for (size_t i = 0; i < spec->cgroup_count && i < 32 && *nfds < PREPARED_FDS_MAX; i++) {
         const char *procs = spec->cgroup_procs[i];
         const char *slash = strrchr(procs, '/');
         if (!slash || strcmp(slash, "/cgroup.procs") != 0)
@@ -654,7 +644,7 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
      * thing once it has the launch (open_tasks_files), the helper does the rest */
     struct exec_status ignored;
     int report[2] = {-1, -1};
-    int fds[4 + PREPARED_TASKS_MAX] = {stdio[0], stdio[1], stdio[2]};
+    int fds[PREPARED_FDS_MAX] = {stdio[0], stdio[1], stdio[2]};
     int nfds = 3;
     if (spec->init && pipe2(report, O_CLOEXEC) < 0) {
         drop(i, true);
@@ -662,10 +652,10 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     }
     if (spec->init)
         fds[nfds++] = report[1];
+    int tasks_from = nfds;
     struct tasks_files tasks = {.mask = 0, .paths_len = 0};
     if (!holder)
         open_tasks_files(spec, fds, &nfds, &tasks);
-    int tasks_from = spec->init ? 4 : 3;
     if (!holder && launch_join_cgroups(spec, spares[i].pid, tasks.mask, &ignored) < 0) {
         close_fds(report, 2);
         close_fds(fds + tasks_from, nfds - tasks_from);

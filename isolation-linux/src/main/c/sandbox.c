@@ -929,16 +929,16 @@ void close_fds_except(int a, int b)
 /* Reads one message sent to a prepared sandbox: a header with the payload's length, its kind
  * and the fds, then the payload. False on EOF (the helper dropped it). */
 static bool receive_message(int channel, struct prepared_header *header, uint8_t **payload,
-                            int fds[4 + PREPARED_TASKS_MAX], int *nfds)
+                            int fds[PREPARED_FDS_MAX], int *nfds)
 {
-    ssize_t n = recv_with_fds(channel, header, sizeof *header, MSG_WAITALL, fds, 4 + PREPARED_TASKS_MAX, nfds);
+    ssize_t n = recv_with_fds(channel, header, sizeof *header, MSG_WAITALL, fds, PREPARED_FDS_MAX, nfds);
     if (n == 0)
         return false;
     if (n != (ssize_t)sizeof *header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
     bool fds_fit = header->kind == PREPARED_LAUNCH ? header->fd_count >= 3
                    : header->kind == PREPARED_ROOT && header->fd_count == 0 && header->tasks_len == 0;
-    if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > PREPARED_TASKS_MAX * 256)
+    if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > PREPARED_TASKS_PATHS_MAX)
         fail(EPROTO, "receive launch", "");
     /* the payload, then the tasks paths, NUL-terminated once more in case they were not */
     uint32_t total = header->length + header->tasks_len;
@@ -1028,7 +1028,7 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
 
     struct prepared_header header;
     uint8_t *payload;
-    int received[4 + PREPARED_TASKS_MAX], count;
+    int received[PREPARED_FDS_MAX], count;
     struct launch_spec spec;
     const char *why;
     for (;;) {

@@ -28,56 +28,54 @@ final class ThroughputBench {
     static List<ThroughputRow> run(List<Subject> subjects, int threads, double seconds, PrintStream progress)
             throws InterruptedException {
         Map<Subject, Optional<String>> problems = new LinkedHashMap<>();
-        List<Subject> live = new ArrayList<>();
         for (Subject subject : subjects) {
             problems.put(subject, subject.unavailable());
-            if (subject.unavailable().isEmpty()) {
-                live.add(subject);
-            }
         }
-        Map<Subject, Long> launches = new HashMap<>();
-        Map<Subject, Long> nanos = new HashMap<>();
-        progress.printf("bench: throughput: %d rows, %d threads for %s s each, in %d rounds%n", live.size(), threads, seconds, ROUNDS);
-        for (Subject subject : List.copyOf(live)) {
-            try {
-                burst(subject, threads, Math.min(1, seconds / 5));
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                problems.put(subject, Optional.of("failed: " + e));
-                live.remove(subject);
-            }
+        List<Subject> order = subjects.stream().filter(s -> s.unavailable().isEmpty()).toList();
+        progress.printf("bench: throughput: %d rows, %d threads for %s s each, in %d rounds%n", order.size(), threads, seconds, ROUNDS);
+        Map<Subject, Burst> warmUp = new HashMap<>();
+        for (Subject subject : order) {
+            timeBurst(subject, threads, Math.min(1, seconds / 5), warmUp, problems);
         }
-        List<Subject> order = List.copyOf(live);
+        Map<Subject, Burst> totals = new HashMap<>();
         for (int round = 0; round < ROUNDS; round++) {
             for (int k = 0; k < order.size(); k++) {
-                Subject subject = order.get((round + k) % order.size());
-                if (!live.contains(subject)) {
-                    continue;
-                }
-                try {
-                    Burst burst = burst(subject, threads, seconds / ROUNDS);
-                    launches.merge(subject, burst.launches(), Long::sum);
-                    nanos.merge(subject, burst.nanos(), Long::sum);
-                } catch (InterruptedException e) {
-                    throw e;
-                } catch (Exception e) {
-                    problems.put(subject, Optional.of("failed: " + e));
-                    live.remove(subject);
-                }
+                timeBurst(order.get((round + k) % order.size()), threads, seconds / ROUNDS, totals, problems);
             }
         }
         List<ThroughputRow> rows = new ArrayList<>();
         for (Subject subject : subjects) {
             Optional<String> problem = problems.get(subject);
             rows.add(problem.isPresent() ? new ThroughputRow(subject, Double.NaN, problem)
-                    : new ThroughputRow(subject, launches.get(subject) / (nanos.get(subject) / 1e9), Optional.empty()));
+                    : new ThroughputRow(subject, totals.get(subject).perSecond(), Optional.empty()));
         }
         return rows;
     }
 
-    /** Launches completed by a burst and its wall time. */
+    /** One burst of a row that has not failed, added to its totals; a failure takes the row out. */
+    private static void timeBurst(Subject subject, int threads, double seconds, Map<Subject, Burst> totals,
+            Map<Subject, Optional<String>> problems) throws InterruptedException {
+        if (problems.get(subject).isPresent()) {
+            return;
+        }
+        try {
+            totals.merge(subject, burst(subject, threads, seconds), Burst::plus);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            problems.put(subject, Optional.of("failed: " + e));
+        }
+    }
+
+    /** Launches completed by bursts and their wall time. */
     private record Burst(long launches, long nanos) {
+        Burst plus(Burst other) {
+            return new Burst(launches + other.launches, nanos + other.nanos);
+        }
+
+        double perSecond() {
+            return launches / (nanos / 1e9);
+        }
     }
 
     private static Burst burst(Subject subject, int threads, double seconds) throws Exception {
