@@ -8,7 +8,7 @@ import java.util.Optional;
  * The options of {@code isolation bench}.
  *
  * @param iterations timed launches per latency row
- * @param warmup untimed launches per latency row before the timed ones
+ * @param warmup untimed launches per latency row in each warm-up round (LatencyBench); 0: no warm-up
  * @param threads launching threads in the throughput runs
  * @param threadsSeconds how long each throughput run lasts
  * @param alive how many sandboxes are held alive at once
@@ -19,7 +19,9 @@ record BenchOptions(int iterations, int warmup, int threads, double threadsSecon
     static final String USAGE = "usage: isolation bench [--iterations N] [--warmup N] [--threads N]"
             + " [--threads-seconds S] [--alive N] [--rootfs DIR]\n"
             + "  defaults: --iterations 500 --warmup 100 --threads 2 --threads-seconds 5 --alive 1000,"
-            + " a fresh busybox rootfs";
+            + " a fresh busybox rootfs\n"
+            + "  --warmup N: launches of every latency row per warm-up round; rounds repeat (at most 10) until"
+            + " one spends at most 1% of its time in the JIT compilers; 0: no warm-up";
 
     /** The defaults: the whole run takes about a minute on two cores. */
     static BenchOptions defaults() {

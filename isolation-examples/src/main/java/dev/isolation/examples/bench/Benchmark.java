@@ -62,7 +62,7 @@ public final class Benchmark {
             Launcher launcher = Isolation.launcher();
             Subjects subjects = new Subjects(launcher, rootfs);
             out.print(Environment.describe(rootfs));
-            List<LatencyRow> latency = LatencyBench.run(subjects.latencyRows(), options.warmup(), options.iterations(), err);
+            LatencyRun latency = LatencyBench.run(subjects.latencyRows(), options.warmup(), options.iterations(), err);
             List<ThroughputRow> throughput = ThroughputBench.run(subjects.throughputRows(), options.threads(), options.threadsSeconds(), err);
             AliveResult alive = AliveBench.run(launcher, subjects.sleepSpec(SLEEP_SECONDS), options.alive(), threadsBeforeLibrary, err);
             new Report(out).print(options, latency, throughput, alive);

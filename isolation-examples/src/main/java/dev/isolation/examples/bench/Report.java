@@ -14,18 +14,19 @@ final class Report {
         this.out = out;
     }
 
-    void print(BenchOptions options, List<LatencyRow> latency, List<ThroughputRow> throughput, AliveResult alive) {
+    void print(BenchOptions options, LatencyRun latency, List<ThroughputRow> throughput, AliveResult alive) {
         latency(options, latency);
         throughput(options, throughput);
         alive(alive);
-        Targets.print(Targets.of(latency, throughput, alive), out);
+        Targets.print(Targets.of(latency.rows(), throughput, alive), out);
     }
 
-    private void latency(BenchOptions options, List<LatencyRow> rows) {
+    private void latency(BenchOptions options, LatencyRun run) {
+        List<LatencyRow> rows = run.rows();
         double pb = rows.stream().filter(r -> r.name().equals(Subjects.PB_TRUE)).findFirst()
                 .map(LatencyRow::medianMillis).orElse(Double.NaN);
         out.printf(Locale.ROOT, "Launch latency of /bin/true: launch, wait for exit, release; %d timed launches per row after %d"
-                + " warm-up, interleaved; milliseconds, lower is better%n", options.iterations(), options.warmup());
+                + " warm-up, interleaved; milliseconds, lower is better%n", options.iterations(), options.warmup() * run.warmupRounds());
         out.printf(Locale.ROOT, ROW, "row", "median", "p99", "p99/med", "/pb-true", "after-pause", "what runs");
         for (LatencyRow row : rows) {
             if (row.problem().isPresent()) {
@@ -40,7 +41,27 @@ final class Report {
         out.printf(Locale.ROOT, "after-pause: median of the %d launches that each came first after a slice's pause (%d ms), from an idle"
                 + " machine; they are %s%% of a row's launches, so where they are its slowest they decide its p99%n",
                 slices, LatencyBench.SETTLE_MILLIS, fixed(100.0 * slices / options.iterations(), 1));
+        jit(options, run);
         out.println();
+    }
+
+    /** How warm the JVM was: compiling during the timed launches delays some of them (JitClock). */
+    private void jit(BenchOptions options, LatencyRun run) {
+        if (!JitClock.supported()) {
+            out.printf(Locale.ROOT, "JIT: this JVM does not report its compiling time; the warm-up ran one round of %d launches per row%n",
+                    options.warmup());
+            return;
+        }
+        LatencyRun.Span last = run.lastWarmupRound();
+        if (run.warmupRounds() == 0) {
+            out.printf(Locale.ROOT, "JIT: no warm-up; compiling during the timed launches: %d ms of %d ms%n",
+                    run.timed().jitMillis(), run.timed().wallMillis());
+            return;
+        }
+        out.printf(Locale.ROOT, "JIT: the warm-up ran %d round(s) of %d launches per row, until one spent at most %s%% of its time"
+                + " compiling (the last: %d ms of %d ms); compiling during the timed launches: %d ms of %d ms%n",
+                run.warmupRounds(), options.warmup(), fixed(LatencyBench.QUIET_JIT_PERCENT, 0), last.jitMillis(), last.wallMillis(),
+                run.timed().jitMillis(), run.timed().wallMillis());
     }
 
     private void throughput(BenchOptions options, List<ThroughputRow> rows) {
