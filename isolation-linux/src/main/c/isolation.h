@@ -112,6 +112,7 @@ struct sandbox_fds {
     int control;      /* the helper's control socket: closed */
     int init_report;  /* with an init: write end of its report pipe, else -1 */
     int stdio[3];     /* the sandbox's stdin, stdout, stderr */
+    const struct tasks_files *tasks; /* cgroups the child moves itself into once released */
 };
 
 /* Decisions the helper takes before clone() for the child. */
@@ -168,11 +169,21 @@ struct prepared_header {
     uint32_t tasks_len; /* bytes of tasks paths after the payload */
 };
 
-/* Most cgroups a spare moves itself into (the helper moves it into the others), the bytes of
+/* Most cgroups a sandbox moves itself into (the helper moves it into the others), the bytes of
  * their paths, and so the most fds a LAUNCH carries: stdio, an init's report pipe, tasks. */
-#define PREPARED_TASKS_MAX 8
-#define PREPARED_TASKS_PATHS_MAX (PREPARED_TASKS_MAX * 256)
-#define PREPARED_FDS_MAX (4 + PREPARED_TASKS_MAX)
+#define TASKS_FILES_MAX 8
+#define TASKS_PATHS_MAX (TASKS_FILES_MAX * 256)
+#define PREPARED_FDS_MAX (4 + TASKS_FILES_MAX)
+
+/* The cgroup v1 `tasks` files beside a launch's cgroup.procs files, opened by the helper for
+ * the sandbox to move itself into (launch_open_tasks_files). */
+struct tasks_files {
+    uint32_t mask;                /* bit i: spec->cgroup_procs[i] has its tasks file here */
+    int fds[TASKS_FILES_MAX];     /* write-only, close-on-exec */
+    int count;
+    char paths[TASKS_PATHS_MAX];  /* theirs, each NUL-terminated, for error messages */
+    uint32_t paths_len;
+};
 
 enum {
     PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
@@ -214,6 +225,12 @@ size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, si
 /* Child side of a prepared sandbox, right after clone(): waits for its maps, makes the early
  * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write);
+
+/* Opens the v1 `tasks` file beside each of the spec's cgroup.procs files that has one, for
+ * the sandbox to move itself (see launch.c); never fails, a file it cannot open is left to
+ * launch_join_cgroups. launch_close_tasks_files closes the helper's copies. */
+void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out);
+void launch_close_tasks_files(struct tasks_files *tasks);
 
 /* Helper side, shared by direct and prepared launches (launch.c): which namespaces go to
  * clone() and which identity the child takes; the id maps of `pid`; its cgroups. */

@@ -269,6 +269,46 @@ static bool map_covers(const char *map, uint32_t outside, uint32_t *inside)
     return false;
 }
 
+/*
+ * Moving a process by its pid (cgroup.procs, or `tasks` with a pid) takes the global
+ * cgroup_threadgroup_rwsem for writing, which after a few idle milliseconds waits for a full
+ * RCU grace period: 5-18 ms measured here (kernel 6.18), on a good share of the launches with
+ * limits, and in the helper's event loop, where every other launch waited too. A thread moving
+ * itself ("0" to `tasks`) skips that lock on this kernel, and a sandbox is a single thread
+ * until it execs; where a kernel still takes it, the wait at least falls on the launch that
+ * needs it, not on the helper. cgroup v2 has no such file for a domain cgroup: there the
+ * helper moves the sandbox by its pid.
+ */
+void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out)
+{
+    out->mask = 0;
+    out->count = 0;
+    out->paths_len = 0;
+    for (size_t i = 0; i < spec->cgroup_count && i < 32 && out->count < TASKS_FILES_MAX; i++) {
+        const char *procs = spec->cgroup_procs[i];
+        const char *slash = strrchr(procs, '/');
+        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
+            continue;
+        char *path = out->paths + out->paths_len;
+        size_t room = sizeof out->paths - out->paths_len;
+        int n = snprintf(path, room, "%.*s/tasks", (int)(slash - procs), procs);
+        if (n < 0 || (size_t)n >= room)
+            continue;
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* v2, or anything else: the helper's write reports what is wrong */
+        out->fds[out->count++] = fd;
+        out->mask |= 1u << i;
+        out->paths_len += (uint32_t)n + 1;
+    }
+}
+
+void launch_close_tasks_files(struct tasks_files *tasks)
+{
+    close_fds(tasks->fds, tasks->count);
+    tasks->count = 0;
+}
+
 int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, uint32_t skip_mask,
                         struct exec_status *failure)
 {
@@ -362,6 +402,10 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return -1;
     }
 
+    /* v1 cgroups: the child moves itself once released, the helper does the rest below */
+    struct tasks_files tasks;
+    launch_open_tasks_files(spec, &tasks);
+
     /* fork-like raw clone: no stack, copy-on-write; glibc's clone() wrapper wants a stack */
     long pid = syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0) {
@@ -373,10 +417,12 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
             .control = control_fd,
             .init_report = report[1],
             .stdio = {stdio[0], stdio[1], stdio[2]},
+            .tasks = &tasks,
         };
         sandbox_main(spec, &plan, &fds);
     }
     int clone_errno = errno;
+    launch_close_tasks_files(&tasks);
     close(sync[0]);
     close(status[1]);
     if (report[1] >= 0)
@@ -389,7 +435,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return set_status(failure, clone_errno, "clone", "");
     }
 
-    if (launch_join_cgroups(spec, (pid_t)pid, 0, failure) < 0)
+    if (launch_join_cgroups(spec, (pid_t)pid, tasks.mask, failure) < 0)
         goto kill_child;
     if (launch_write_maps(spec, (pid_t)pid, failure) < 0)
         goto kill_child;

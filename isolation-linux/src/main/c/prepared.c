@@ -559,46 +559,6 @@ bool prepared_reaped(pid_t pid)
 
 /* ---- a launch on a spare ----------------------------------------------------------------- */
 
-/*
- * The v1 `tasks` file beside each of the launch's cgroup.procs files, opened for the spare to
- * move itself. A process moved by its pid (cgroup.procs, or `tasks` with a pid) takes the global
- * cgroup_threadgroup_rwsem for writing, which after a few idle milliseconds waits for a full RCU
- * grace period: 5-18 ms measured here (kernel 6.18), on a good share of the launches with
- * limits, and in the helper's event loop, where every other launch waited too. A thread moving
- * itself ("0" to `tasks`) skips that lock on this kernel, and a spare is a single thread; where
- * a kernel still takes it, the wait at least falls on the launch that needs it, not on the
- * helper. cgroup v2 has no such file for a domain cgroup: the helper moves the spare there.
- */
-struct tasks_files {
-    uint32_t mask;                          /* bit i: cgroup i has a tasks file here */
-    char paths[PREPARED_TASKS_PATHS_MAX];   /* theirs, each NUL-terminated */
-    uint32_t paths_len;
-};
-
-/* Appends the fds of the tasks files it could open to fds[*nfds...]. */
-static void open_tasks_files(const struct launch_spec *spec, int *fds, int *nfds, struct tasks_files *out)
-{
-    out->mask = 0;
-    out->paths_len = 0;
-    for (size_t i = 0; i < spec->cgroup_count && i < 32 && *nfds < PREPARED_FDS_MAX; i++) {
-        const char *procs = spec->cgroup_procs[i];
-        const char *slash = strrchr(procs, '/');
-        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
-            continue;
-        char *path = out->paths + out->paths_len;
-        size_t room = sizeof out->paths - out->paths_len;
-        int n = snprintf(path, room, "%.*s/tasks", (int)(slash - procs), procs);
-        if (n < 0 || (size_t)n >= room)
-            continue;
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue; /* v2, or anything else: the helper's write reports what is wrong */
-        fds[(*nfds)++] = fd;
-        out->mask |= 1u << i;
-        out->paths_len += (uint32_t)n + 1;
-    }
-}
-
 int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint32_t len,
                     const int stdio[3], pid_t holder, struct launch_started *started)
 {
@@ -641,7 +601,7 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
 
     /* its cgroups before it runs anything of the launch, as for a direct launch (a holder is
      * in them already; the launch took over that cgroup): on cgroup v1 it moves itself, first
-     * thing once it has the launch (open_tasks_files), the helper does the rest */
+     * thing once it has the launch (launch_open_tasks_files), the helper does the rest */
     struct exec_status ignored;
     int report[2] = {-1, -1};
     int fds[PREPARED_FDS_MAX] = {stdio[0], stdio[1], stdio[2]};
@@ -653,9 +613,11 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     if (spec->init)
         fds[nfds++] = report[1];
     int tasks_from = nfds;
-    struct tasks_files tasks = {.mask = 0, .paths_len = 0};
+    struct tasks_files tasks = {.mask = 0, .count = 0, .paths_len = 0};
     if (!holder)
-        open_tasks_files(spec, fds, &nfds, &tasks);
+        launch_open_tasks_files(spec, &tasks);
+    for (int k = 0; k < tasks.count; k++)
+        fds[nfds++] = tasks.fds[k];
     if (!holder && launch_join_cgroups(spec, spares[i].pid, tasks.mask, &ignored) < 0) {
         close_fds(report, 2);
         close_fds(fds + tasks_from, nfds - tasks_from);

@@ -884,6 +884,24 @@ static bool read_byte(int fd)
     return n == 1;
 }
 
+/* Moves this sandbox, a single thread, into the cgroup v1 hierarchies whose `tasks` files the
+ * helper opened (one fd each; their paths, NUL-separated, name them in errors). A thread moving
+ * itself skips the lock a move by pid takes (launch.c, launch_open_tasks_files). */
+static void join_cgroups_self(const char *paths, uint32_t paths_len, const int *tasks, int count)
+{
+    const char *path = paths, *end = paths + paths_len;
+    for (int i = 0; i < count; i++) {
+        if (path >= end)
+            fail(EPROTO, "receive launch", "");
+        if (write(tasks[i], "0", 1) != 1)
+            fail(errno, "join cgroup", path);
+        close(tasks[i]);
+        path += strlen(path) + 1;
+    }
+    if (path != end)
+        fail(EPROTO, "receive launch", "");
+}
+
 _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_plan *plan,
                             const struct sandbox_fds *fds)
 {
@@ -895,9 +913,12 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
         fail(errno, "set parent death signal", "");
     child_reset_signals();
 
-    /* wait until the helper has set up cgroups and id maps; EOF: it gave up on us */
+    /* wait until the helper has written the id maps (and moved us into any cgroup we do not move
+     * ourselves into below); EOF: it gave up on us */
     if (!read_byte(fds->sync_read))
         _exit(1);
+    if (fds->tasks)
+        join_cgroups_self(fds->tasks->paths, fds->tasks->paths_len, fds->tasks->fds, fds->tasks->count);
     run_released(s, plan, fds);
 }
 
@@ -938,7 +959,7 @@ static bool receive_message(int channel, struct prepared_header *header, uint8_t
         fail(n < 0 ? errno : EIO, "receive launch", "");
     bool fds_fit = header->kind == PREPARED_LAUNCH ? header->fd_count >= 3
                    : header->kind == PREPARED_ROOT && header->fd_count == 0 && header->tasks_len == 0;
-    if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > PREPARED_TASKS_PATHS_MAX)
+    if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > TASKS_PATHS_MAX)
         fail(EPROTO, "receive launch", "");
     /* the payload, then the tasks paths, NUL-terminated once more in case they were not */
     uint32_t total = header->length + header->tasks_len;
@@ -985,23 +1006,6 @@ static void prepare_root(const struct launch_spec *s, struct sandbox_plan *plan,
     plan->root_ready = true;
 }
 
-/* Moves this spare, a single thread, into the cgroup v1 hierarchies whose `tasks` files the
- * helper sent (one fd each; their paths, NUL-separated, name them in errors). A thread moving
- * itself skips the lock a move by pid takes (prepared.c, open_tasks_files). */
-static void join_cgroups_self(const char *paths, uint32_t paths_len, const int *tasks, int count)
-{
-    const char *path = paths, *end = paths + paths_len;
-    for (int i = 0; i < count; i++) {
-        if (path >= end)
-            fail(EPROTO, "receive launch", "");
-        if (write(tasks[i], "0", 1) != 1)
-            fail(errno, "join cgroup", path);
-        close(tasks[i]);
-        path += strlen(path) + 1;
-    }
-    if (path != end)
-        fail(EPROTO, "receive launch", "");
-}
 
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write)
 {
