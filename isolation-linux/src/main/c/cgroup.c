@@ -477,7 +477,17 @@ pid_t cgroup_ready_held_by(void)
     return ready_holder;
 }
 
-bool cgroup_ready_hold(pid_t pid)
+size_t cgroup_ready_procs(const char **procs, size_t max)
+{
+    if (!ready || ready_holder)
+        return 0;
+    size_t n = ready->count < max ? ready->count : max;
+    for (size_t i = 0; i < n; i++)
+        procs[i] = ready->procs[i];
+    return n;
+}
+
+bool cgroup_ready_hold(pid_t pid, uint32_t moved_mask)
 {
     if (!ready || ready_holder)
         return false;
@@ -485,6 +495,8 @@ bool cgroup_ready_hold(pid_t pid)
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     ready_holder = pid; /* also when the move fails half-way: dropping then kills and reaps it */
     for (size_t i = 0; i < ready->count; i++) {
+        if (i < 32 && (moved_mask & (1u << i)))
+            continue;
         if (write_whole_file(ready->procs[i], pidbuf) < 0) {
             drop_ready(false);
             return false;

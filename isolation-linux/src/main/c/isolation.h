@@ -189,6 +189,8 @@ enum {
     PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
     PREPARED_ROOT = 2,   /* the payload is an earlier launch of this shape: build its root now,
                             answer with a struct prepared_ready, and wait for the launch */
+    PREPARED_JOIN = 3,   /* no payload; the fds are cgroup v1 tasks files (with their paths) of
+                            the cgroup made ahead: move into it, and wait for the launch */
 };
 
 /* The host identity of one path a prepared root pinned (sandbox_host_paths order). */
@@ -370,9 +372,13 @@ pid_t cgroup_ready_holder(const struct launch_spec *spec);
 bool cgroup_ready_unheld(void);
 /* The spare inside the cgroup made ahead, whatever the spec; 0 when none. */
 pid_t cgroup_ready_held_by(void);
-/* Moves spare `pid` into the cgroup made ahead; false (and the cgroup and the spare dropped)
- * when that fails. */
-bool cgroup_ready_hold(pid_t pid);
+/* The cgroup.procs files of the cgroup made ahead while no spare is in it (at most `max`;
+ * their count, 0 when there is none), for the spare to move itself through their tasks files. */
+size_t cgroup_ready_procs(const char **procs, size_t max);
+/* Makes spare `pid` the one inside the cgroup made ahead, moving it into each hierarchy except
+ * those of `moved_mask` (bit i: the i-th of cgroup_ready_procs, which the spare moves itself
+ * into); false (and the cgroup and the spare dropped) when that fails. */
+bool cgroup_ready_hold(pid_t pid, uint32_t moved_mask);
 /* Spare `pid` is gone (reaped): if it held the cgroup made ahead, that cgroup goes too. */
 void cgroup_ready_release(pid_t pid);
 /* Drops the cgroup made ahead, killing the spare in it. */

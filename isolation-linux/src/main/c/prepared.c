@@ -510,10 +510,26 @@ void prepared_hold_tick(int64_t idle_ms)
 {
     bool building;
     struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate(&building) : NULL;
-    /* when the move fails, cgroup_ready_hold drops the cgroup and, through prepared_discard,
-     * the spare (it may have been moved part of the way) */
-    if (s)
-        cgroup_ready_hold(s->pid);
+    if (!s)
+        return;
+    /* On cgroup v1 the spare moves itself, as for a launch (launch_open_tasks_files), so that
+     * the helper does not wait on the move; the helper moves it into the rest. It reads this
+     * message before any launch, so it is inside before it runs anything of one. */
+    const char *procs[TASKS_FILES_MAX];
+    struct launch_spec target;
+    memset(&target, 0, sizeof target);
+    target.cgroup_procs = procs;
+    target.cgroup_count = cgroup_ready_procs(procs, TASKS_FILES_MAX);
+    struct tasks_files tasks;
+    launch_open_tasks_files(&target, &tasks);
+    if (tasks.count > 0 &&
+        send_message(s->channel, PREPARED_JOIN, NULL, 0, tasks.paths, tasks.paths_len, tasks.fds, tasks.count) < 0)
+        tasks.mask = 0; /* it is gone: the helper's own move fails and drops it */
+    launch_close_tasks_files(&tasks);
+    /* when a move fails, the cgroup is dropped and, through prepared_discard, the spare (it may
+     * have been moved part of the way); a spare failing its own move dies, and its reaping
+     * drops the cgroup (prepared_reaped) */
+    cgroup_ready_hold(s->pid, tasks.mask);
 }
 
 /* Whether spare `s` can take a launch of `spec`; `key` is made on demand. NOT_YET: its root

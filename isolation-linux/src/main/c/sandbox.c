@@ -958,7 +958,9 @@ static bool receive_message(int channel, struct prepared_header *header, uint8_t
     if (n != (ssize_t)sizeof *header)
         fail(n < 0 ? errno : EIO, "receive launch", "");
     bool fds_fit = header->kind == PREPARED_LAUNCH ? header->fd_count >= 3
-                   : header->kind == PREPARED_ROOT && header->fd_count == 0 && header->tasks_len == 0;
+                   : header->kind == PREPARED_ROOT ? header->fd_count == 0 && header->tasks_len == 0
+                   : header->kind == PREPARED_JOIN && header->length == 0 && header->fd_count >= 1 &&
+                         header->fd_count <= TASKS_FILES_MAX;
     if (*nfds != (int)header->fd_count || !fds_fit || header->tasks_len > TASKS_PATHS_MAX)
         fail(EPROTO, "receive launch", "");
     /* the payload, then the tasks paths, NUL-terminated once more in case they were not */
@@ -1038,6 +1040,12 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
     for (;;) {
         if (!receive_message(channel, &header, &payload, received, &count))
             _exit(0);
+        if (header.kind == PREPARED_JOIN) {
+            /* into the cgroup made ahead, to wait there for the launch that takes it */
+            join_cgroups_self((const char *)payload, header.tasks_len, received, count);
+            free(payload);
+            continue;
+        }
         if (spec_parse(payload, header.length, &spec, &why) < 0)
             fail(EPROTO, "parse launch", why);
         if (header.kind == PREPARED_LAUNCH)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isolation.CommandNotFoundException;
 import dev.isolation.ExitStatus;
+import dev.isolation.IdMapping;
 import dev.isolation.IsolatedProcess;
 import dev.isolation.IsolatedProcessSpec;
 import dev.isolation.Isolation;
@@ -339,6 +340,28 @@ class ResourceLimitsIT {
             return Files.readAllLines(cgroup.resolve("cgroup.procs")).stream().map(Long::parseLong).toList();
         } catch (IOException e) {
             return List.of();
+        }
+    }
+
+    /**
+     * The first launch of a kind finds no spare: the helper clones its child there and then, and
+     * on cgroup v1 that child moves itself into its cgroups once released (launch.c). A uid map
+     * no other test uses makes this launch the first of its kind in this JVM.
+     */
+    @Test
+    void aLaunchThatFindsNoSpareIsInItsCgroupsBeforeItRuns() throws Exception {
+        Optional<IsolatedProcess> launched = launch(inBusybox("/bin/sleep", "60").memoryLimitBytes(40 * MIB).pidsLimit(30)
+                .addUidMappings(IdMapping.single(4321, Host.uid())).addGidMappings(IdMapping.single(4321, Host.gid())).build());
+        if (launched.isEmpty()) {
+            return;
+        }
+        try (IsolatedProcess process = launched.get()) {
+            Path memory = CgroupFacts.cgroupDirectory(process.pid(), "memory").orElseThrow();
+            Path pids = CgroupFacts.cgroupDirectory(process.pid(), "pids").orElseThrow();
+            assertThat(members(memory)).as("members of the launch's memory cgroup").containsExactly(process.pid());
+            assertThat(members(pids)).as("members of the launch's pids cgroup").containsExactly(process.pid());
+            assertThat(read(pids.resolve("pids.max"))).isEqualTo("30");
+            assertThat(read(memory.resolve(CgroupFacts.v1() ? "memory.limit_in_bytes" : "memory.max"))).isEqualTo(Long.toString(40 * MIB));
         }
     }
 
