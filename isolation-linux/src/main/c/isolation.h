@@ -158,14 +158,14 @@ static inline uint64_t wire_get64(const uint8_t *p)
  * mounts made meanwhile are seen; nor the cgroup namespace, made once its cgroups are joined. */
 #define PREPARED_EARLY_FLAGS ((uint64_t)(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
 
-/* What the helper sends a prepared sandbox ahead of the LAUNCH payload, with the fds
- * (stdin, stdout, stderr, an init's report pipe, then one per cgroup v1 `tasks` file the spare
- * moves itself through) as SCM_RIGHTS. After the payload come the paths of those `tasks`
- * files, each NUL-terminated, for its error messages. */
+/* What the helper sends a prepared sandbox ahead of a message's payload, with the fds as
+ * SCM_RIGHTS: for a LAUNCH stdin, stdout, stderr, an init's report pipe, then one per cgroup
+ * file the spare moves itself through (struct tasks_files); for a JOIN only the latter. After
+ * the payload come the paths of those files, each NUL-terminated, for its error messages. */
 struct prepared_header {
     uint32_t length;    /* of the payload that follows */
-    uint32_t fd_count;  /* 3, 4 with an init, plus the tasks files; 0 with PREPARED_ROOT */
-    uint32_t kind;      /* PREPARED_LAUNCH, or PREPARED_ROOT */
+    uint32_t fd_count;  /* LAUNCH: 3, 4 with an init, plus the cgroup files; ROOT: 0 */
+    uint32_t kind;      /* PREPARED_LAUNCH, PREPARED_ROOT or PREPARED_JOIN */
     uint32_t tasks_len; /* bytes of tasks paths after the payload */
 };
 
@@ -175,8 +175,9 @@ struct prepared_header {
 #define TASKS_PATHS_MAX (TASKS_FILES_MAX * 256)
 #define PREPARED_FDS_MAX (4 + TASKS_FILES_MAX)
 
-/* The cgroup v1 `tasks` files beside a launch's cgroup.procs files, opened by the helper for
- * the sandbox to move itself into (launch_open_tasks_files). */
+/* The files a sandbox moves itself into its launch's cgroups through, opened by the helper
+ * (launch_open_tasks_files): on cgroup v1 the `tasks` file beside each cgroup.procs, on v2
+ * cgroup.procs itself. */
 struct tasks_files {
     uint32_t mask;                /* bit i: spec->cgroup_procs[i] has its tasks file here */
     int fds[TASKS_FILES_MAX];     /* write-only, close-on-exec */
@@ -189,8 +190,8 @@ enum {
     PREPARED_LAUNCH = 1, /* the payload is the launch: go on and exec */
     PREPARED_ROOT = 2,   /* the payload is an earlier launch of this shape: build its root now,
                             answer with a struct prepared_ready, and wait for the launch */
-    PREPARED_JOIN = 3,   /* no payload; the fds are cgroup v1 tasks files (with their paths) of
-                            the cgroup made ahead: move into it, and wait for the launch */
+    PREPARED_JOIN = 3,   /* no payload; the fds are the files (with their paths) to move into
+                            the cgroup made ahead through: move, and wait for the launch */
 };
 
 /* The host identity of one path a prepared root pinned (sandbox_host_paths order). */
@@ -228,9 +229,9 @@ size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, si
  * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write);
 
-/* Opens the v1 `tasks` file beside each of the spec's cgroup.procs files that has one, for
- * the sandbox to move itself (see launch.c); never fails, a file it cannot open is left to
- * launch_join_cgroups. launch_close_tasks_files closes the helper's copies. */
+/* Opens, for each of the spec's cgroup.procs files, the file the sandbox moves itself through
+ * (see launch.c); never fails, a file it cannot open is left to launch_join_cgroups.
+ * launch_close_tasks_files closes the helper's copies. */
 void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out);
 void launch_close_tasks_files(struct tasks_files *tasks);
 

@@ -273,11 +273,13 @@ static bool map_covers(const char *map, uint32_t outside, uint32_t *inside)
  * Moving a process by its pid (cgroup.procs, or `tasks` with a pid) takes the global
  * cgroup_threadgroup_rwsem for writing, which after a few idle milliseconds waits for a full
  * RCU grace period: 5-18 ms measured here (kernel 6.18), on a good share of the launches with
- * limits, and in the helper's event loop, where every other launch waited too. A thread moving
- * itself ("0" to `tasks`) skips that lock on this kernel, and a sandbox is a single thread
- * until it execs; where a kernel still takes it, the wait at least falls on the launch that
- * needs it, not on the helper. cgroup v2 has no such file for a domain cgroup: there the
- * helper moves the sandbox by its pid.
+ * limits, and in the helper's event loop, where every other launch waited too. So the sandbox
+ * moves itself, writing "0" (itself) to a file the helper opened. On cgroup v1 that is the
+ * `tasks` file: a single thread moving itself skips that lock, and a sandbox is one thread
+ * until it execs. cgroup v2 allows moving a lone thread only within its domain, so there it is
+ * cgroup.procs, which still takes the lock: the wait then falls on the launch that needs the
+ * cgroup, not on the helper and every launch behind it. The permission checks use the
+ * credentials and cgroup namespace of whoever opened the file, the helper, as if it wrote.
  */
 void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out)
 {
@@ -295,8 +297,14 @@ void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files 
         if (n < 0 || (size_t)n >= room)
             continue;
         int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) { /* cgroup v2 */
+            n = snprintf(path, room, "%s", procs);
+            if (n < 0 || (size_t)n >= room)
+                continue;
+            fd = open(path, O_WRONLY | O_CLOEXEC);
+        }
         if (fd < 0)
-            continue; /* v2, or anything else: the helper's write reports what is wrong */
+            continue; /* the helper's write by pid reports what is wrong */
         out->fds[out->count++] = fd;
         out->mask |= 1u << i;
         out->paths_len += (uint32_t)n + 1;
@@ -402,7 +410,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return -1;
     }
 
-    /* v1 cgroups: the child moves itself once released, the helper does the rest below */
+    /* the child moves itself into its cgroups once released, the helper does any rest below */
     struct tasks_files tasks;
     launch_open_tasks_files(spec, &tasks);
 

@@ -512,8 +512,8 @@ void prepared_hold_tick(int64_t idle_ms)
     struct spare *s = idle_ms >= PREPARED_HOLD_IDLE_MS ? hold_candidate(&building) : NULL;
     if (!s)
         return;
-    /* On cgroup v1 the spare moves itself, as for a launch (launch_open_tasks_files), so that
-     * the helper does not wait on the move; the helper moves it into the rest. It reads this
+    /* The spare moves itself, as for a launch (launch_open_tasks_files), so that the helper
+     * does not wait on the move; the helper moves it into any it could not open for it. It reads this
      * message before any launch, so it is inside before it runs anything of one. */
     const char *procs[TASKS_FILES_MAX];
     struct launch_spec target;
@@ -616,8 +616,8 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
         return -1;
 
     /* its cgroups before it runs anything of the launch, as for a direct launch (a holder is
-     * in them already; the launch took over that cgroup): on cgroup v1 it moves itself, first
-     * thing once it has the launch (launch_open_tasks_files), the helper does the rest */
+     * in them already; the launch took over that cgroup): it moves itself, first thing once it
+     * has the launch (launch_open_tasks_files), the helper does any rest */
     struct exec_status ignored;
     int report[2] = {-1, -1};
     int fds[PREPARED_FDS_MAX] = {stdio[0], stdio[1], stdio[2]};

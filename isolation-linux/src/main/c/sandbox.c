@@ -884,9 +884,9 @@ static bool read_byte(int fd)
     return n == 1;
 }
 
-/* Moves this sandbox, a single thread, into the cgroup v1 hierarchies whose `tasks` files the
- * helper opened (one fd each; their paths, NUL-separated, name them in errors). A thread moving
- * itself skips the lock a move by pid takes (launch.c, launch_open_tasks_files). */
+/* Moves this sandbox, a single thread, into the cgroups whose v1 `tasks` or v2 cgroup.procs
+ * files the helper opened (one fd each; their paths, NUL-separated, name them in errors), so
+ * that the helper does not wait on the move (launch.c, launch_open_tasks_files). */
 static void join_cgroups_self(const char *paths, uint32_t paths_len, const int *tasks, int count)
 {
     const char *path = paths, *end = paths + paths_len;
