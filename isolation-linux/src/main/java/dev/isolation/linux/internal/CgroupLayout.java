@@ -13,12 +13,14 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,12 +59,13 @@ import java.util.regex.Pattern;
  * {@code cgroup.subtree_control} (as {@code systemd-run --user --scope -p Delegate=yes java ...}
  * arranges), and {@code D/cgroup.controllers} offers what the limits need. cgroup v2 lets a
  * cgroup hand controllers to its children only while it has no processes of its own, and the
- * JVM (and its helper) live in {@code D}. So, once, the JVM and its helper, and nothing else,
- * are moved into a new leaf {@code D/isolation-jvm}; the controllers are enabled in
- * {@code D}'s and then in {@code D/isolation}'s {@code cgroup.subtree_control}; sandboxes go
- * into {@code D/isolation}. When {@code D} holds any process other than the JVM and its
- * helper, nothing is moved and the launch is refused: the library moves only its own
- * processes. Later helpers of the same JVM start in the leaf and reuse {@code D/isolation}.</li>
+ * JVM (and its helper) live in {@code D}. So, once, the JVM, its helper and the helper's
+ * children (its spares, its {@code isolation-close} processes, sandboxes without limits), and
+ * nothing else, are moved into a new leaf {@code D/isolation-jvm}; the controllers are enabled
+ * in {@code D}'s and then in {@code D/isolation}'s {@code cgroup.subtree_control}; sandboxes go
+ * into {@code D/isolation}. When {@code D} holds any other process, nothing is moved and the
+ * launch is refused: the library moves only its own processes. Later helpers of the same JVM
+ * start in the leaf and reuse {@code D/isolation}.</li>
  * <li>Anything else is refused with an {@link UnsupportedHostException} (step
  * {@code create cgroup}) saying what to do. A requested limit is never silently dropped.</li>
  * </ul>
@@ -88,6 +91,7 @@ final class CgroupLayout {
     static final int FREEZER = 32;
 
     private static final int EBUSY = 16;
+    private static final int ESRCH = 3;
     private static final int EEXIST = 17;
     private static final int EROFS = 30;
     /** {@code <helper pid>-<launch id>-<pid namespace inode>} */
@@ -161,12 +165,18 @@ final class CgroupLayout {
      * read directly, so tests point the mounts at a fake tree.
      */
     record Host(String mountinfo, String procSelfCgroup, boolean root, long uid, long jvmPid, long helperPid,
-            Predicate<Path> writable) {
+            Predicate<Path> writable, LongPredicate helperChild) {
 
         static Host current(long helperPid) {
             return new Host(readOrEmpty(Path.of("/proc/self/mountinfo")), readOrEmpty(Path.of("/proc/self/cgroup")),
                     LibC.geteuid() == 0, Integer.toUnsignedLong(LibC.geteuid()), ProcessHandle.current().pid(), helperPid,
-                    Files::isWritable);
+                    Files::isWritable, pid -> ProcessHandle.of(pid).flatMap(ProcessHandle::parent)
+                            .filter(parent -> parent.pid() == helperPid).isPresent());
+        }
+
+        /** Whether {@code pid} is this JVM, its helper, or a child of the helper. */
+        boolean library(long pid) {
+            return pid == jvmPid || pid == helperPid || helperChild.test(pid);
         }
     }
 
@@ -338,9 +348,9 @@ final class CgroupLayout {
             Set<String> available = words(ownPath.resolve("cgroup.controllers"));
             refuseMissing(base, required, available);
             List<Long> present = pidsIn(ownPath.resolve("cgroup.procs"));
-            List<Long> foreign = present.stream().filter(pid -> pid != host.jvmPid() && pid != host.helperPid()).toList();
+            List<Long> foreign = present.stream().filter(pid -> !host.library(pid)).toList();
             if (!foreign.isEmpty()) {
-                throw refuse(own, EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM and its helper "
+                throw refuse(own, EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM, its helper and the helper's children "
                         + "(pids " + foreign.stream().limit(10).map(String::valueOf).reduce((a, b) -> a + " " + b).orElse("")
                         + "). cgroup v2 lets a cgroup with processes have no limited children, and the library moves only its own "
                         + "processes out of the way: start the JVM alone in its delegated cgroup, e.g. systemd-run --user --scope "
@@ -349,7 +359,10 @@ final class CgroupLayout {
             if (!present.isEmpty()) {
                 String leaf = child(base, LEAF_NAME);
                 actions.add(new MakeDirectory(leaf));
-                actions.add(new MoveProcesses(base, leaf, present));
+                // the helper before its children, so that a child it makes meanwhile starts in the leaf
+                List<Long> order = new ArrayList<>(present);
+                order.sort(Comparator.comparing((Long pid) -> pid != host.jvmPid() && pid != host.helperPid()));
+                actions.add(new MoveProcesses(base, leaf, List.copyOf(order)));
             }
             Set<String> enabled = words(ownPath.resolve("cgroup.subtree_control"));
             Set<String> toEnable = minus(union(required, intersect(Set.of("memory"), available)), enabled);
@@ -414,7 +427,14 @@ final class CgroupLayout {
                 } else if (action instanceof MoveProcesses move) {
                     moved.add(move);
                     for (long pid : move.pids()) {
-                        write(Path.of(move.to(), "cgroup.procs").toString(), Long.toString(pid), "move to a leaf cgroup");
+                        try {
+                            write(Path.of(move.to(), "cgroup.procs").toString(), Long.toString(pid), "move to a leaf cgroup");
+                        } catch (LaunchException e) {
+                            if (e.errno().orElse(0) != ESRCH) {
+                                throw e;
+                            }
+                            // a helper's child that ended since it was listed: nothing to move
+                        }
                     }
                 }
             }
