@@ -8,8 +8,10 @@
  *   1. before clone: creates "<parent>/<helper pid>-<launch id>-<pid namespace inode>" in every
  *      parent and writes the limits there; any failure removes what was created and fails the
  *      launch;
- *   2. after clone, before releasing the child: writes its pid into every cgroup.procs (the
- *      launch's cgroup_procs, done by launch_start), so the command never runs outside it;
+ *   2. after clone: the child moves itself into every cgroup (the launch's cgroup_procs) first
+ *      thing once released, through files the helper opened for it, and the helper writes its
+ *      pid into any it could not open, before releasing it (launch.c), so the command never
+ *      runs outside them;
  *   3. after the main process was reaped: kills whatever is left in the cgroup, waits until it
  *      is empty, reads the final figures (OOM kills, peak memory, CPU time) and removes it.
  *      A removal that keeps failing with EBUSY is retried from the event loop for a while.

@@ -386,8 +386,8 @@ static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, con
         return;
     }
 
-    /* resource limits: the cgroup exists, limited, before clone; the child joins it before
-     * it is released, through the spec's cgroup.procs list */
+    /* resource limits: the cgroup exists, limited, before clone; the child joins it before it
+     * runs anything of the command, through the spec's cgroup.procs list (launch.c) */
     struct sandbox_cgroup *cgroup = NULL;
     const char **procs = NULL;
     /* a spare waiting inside the cgroup made ahead takes this launch, or the cgroup goes with

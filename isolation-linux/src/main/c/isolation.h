@@ -164,7 +164,8 @@ static inline uint64_t wire_get64(const uint8_t *p)
  * the payload come the paths of those files, each NUL-terminated, for its error messages. */
 struct prepared_header {
     uint32_t length;    /* of the payload that follows */
-    uint32_t fd_count;  /* LAUNCH: 3, 4 with an init, plus the cgroup files; ROOT: 0 */
+    uint32_t fd_count;  /* LAUNCH: 3, 4 with an init, plus the cgroup files; ROOT: 0;
+                           JOIN: the cgroup files, 1 to TASKS_FILES_MAX */
     uint32_t kind;      /* PREPARED_LAUNCH, PREPARED_ROOT or PREPARED_JOIN */
     uint32_t tasks_len; /* bytes of tasks paths after the payload */
 };

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,12 +276,28 @@ static bool map_covers(const char *map, uint32_t outside, uint32_t *inside)
  * RCU grace period: 5-18 ms measured here (kernel 6.18), on a good share of the launches with
  * limits, and in the helper's event loop, where every other launch waited too. So the sandbox
  * moves itself, writing "0" (itself) to a file the helper opened. On cgroup v1 that is the
- * `tasks` file: a single thread moving itself skips that lock, and a sandbox is one thread
- * until it execs. cgroup v2 allows moving a lone thread only within its domain, so there it is
- * cgroup.procs, which still takes the lock: the wait then falls on the launch that needs the
- * cgroup, not on the helper and every launch behind it. The permission checks use the
- * credentials and cgroup namespace of whoever opened the file, the helper, as if it wrote.
+ * `tasks` file: on this kernel (6.18) a single thread moving itself skips that lock, and a
+ * sandbox is one thread until it execs (where a kernel still takes it, the wait at least falls
+ * on the launch that needs it); its own ids pass the check, the target being itself.
+ * cgroup v2 allows moving a lone thread only within its domain, so there it is cgroup.procs,
+ * which still takes the lock: the wait then falls on the launch that needs the cgroup, not on
+ * the helper and every launch behind it. v2 checks the write against the credentials and
+ * cgroup namespace of whoever opened the file (the helper) only since Linux 5.16; before, the
+ * sandbox's own ids, which may be mapped to another user, would be checked, so there the
+ * helper keeps writing the pid.
  */
+static bool v2_checks_opener(void)
+{
+    static int answer = -1;
+    if (answer < 0) {
+        struct utsname u;
+        int major = 0, minor = 0;
+        answer = uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+                 (major > 5 || (major == 5 && minor >= 16));
+    }
+    return answer == 1;
+}
+
 void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out)
 {
     out->mask = 0;
@@ -297,7 +314,7 @@ void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files 
         if (n < 0 || (size_t)n >= room)
             continue;
         int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT) { /* cgroup v2 */
+        if (fd < 0 && errno == ENOENT && v2_checks_opener()) { /* cgroup v2 */
             n = snprintf(path, room, "%s", procs);
             if (n < 0 || (size_t)n >= room)
                 continue;

@@ -359,7 +359,7 @@ class ResourceLimitsIT {
      * no other test uses makes this launch the first of its kind in this JVM.
      */
     @Test
-    void aLaunchThatFindsNoSpareIsInItsCgroupsBeforeItRuns() throws Exception {
+    void aLaunchThatFindsNoSpareRunsInItsCgroups() throws Exception {
         Optional<IsolatedProcess> launched = launch(inBusybox("/bin/sleep", "60").memoryLimitBytes(40 * MIB).pidsLimit(30)
                 .addUidMappings(IdMapping.single(4321, Host.uid())).addGidMappings(IdMapping.single(4321, Host.gid())).build());
         if (launched.isEmpty()) {
@@ -553,13 +553,11 @@ class ResourceLimitsIT {
                 return false;
             }
             try {
-                // the library's rule (CgroupLayout): this JVM, its helper and the helper's children
+                // the library's rule (CgroupLayout): this JVM, its helper and what the helper
+                // started; the tests start no other processes that could be in that cgroup
                 Set<Long> ours = new LinkedHashSet<>();
                 ours.add(self);
-                ProcessHandle.current().children().forEach(child -> {
-                    ours.add(child.pid());
-                    child.children().forEach(grandchild -> ours.add(grandchild.pid()));
-                });
+                ProcessHandle.current().descendants().forEach(descendant -> ours.add(descendant.pid()));
                 return Files.readAllLines(own.resolve("cgroup.procs")).stream().map(Long::parseLong).allMatch(ours::contains);
             } catch (IOException e) {
                 return false;

@@ -60,8 +60,10 @@ import java.util.regex.Pattern;
  * arranges), and {@code D/cgroup.controllers} offers what the limits need. cgroup v2 lets a
  * cgroup hand controllers to its children only while it has no processes of its own, and the
  * JVM (and its helper) live in {@code D}. So, once, the JVM, its helper and the helper's
- * children (its spares, its {@code isolation-close} processes, sandboxes without limits), and
- * nothing else, are moved into a new leaf {@code D/isolation-jvm}; the controllers are enabled
+ * descendants (its spares, its {@code isolation-close} processes, sandboxes without limits and
+ * what they started), and nothing else, are moved into a new leaf {@code D/isolation-jvm}
+ * (a process one of them starts during the move can stay behind; the plan is then made again,
+ * at most three times); the controllers are enabled
  * in {@code D}'s and then in {@code D/isolation}'s {@code cgroup.subtree_control}; sandboxes go
  * into {@code D/isolation}. When {@code D} holds any other process, nothing is moved and the
  * launch is refused: the library moves only its own processes. Later helpers of the same JVM
@@ -90,7 +92,9 @@ final class CgroupLayout {
     static final int CPUACCT = 16;
     static final int FREEZER = 32;
 
-    private static final int EBUSY = 16;
+    static final int EBUSY = 16;
+    /** The step named when writing a cgroup.subtree_control fails. */
+    static final String ENABLE_STEP = "enable cgroup controllers";
     private static final int ESRCH = 3;
     private static final int EEXIST = 17;
     private static final int EROFS = 30;
@@ -165,18 +169,34 @@ final class CgroupLayout {
      * read directly, so tests point the mounts at a fake tree.
      */
     record Host(String mountinfo, String procSelfCgroup, boolean root, long uid, long jvmPid, long helperPid,
-            Predicate<Path> writable, LongPredicate helperChild) {
+            Predicate<Path> writable, LongPredicate helperDescendant) {
+
+        /** How far up a process's parents are followed looking for the helper. */
+        private static final int MAX_DEPTH = 64;
 
         static Host current(long helperPid) {
             return new Host(readOrEmpty(Path.of("/proc/self/mountinfo")), readOrEmpty(Path.of("/proc/self/cgroup")),
                     LibC.geteuid() == 0, Integer.toUnsignedLong(LibC.geteuid()), ProcessHandle.current().pid(), helperPid,
-                    Files::isWritable, pid -> ProcessHandle.of(pid).flatMap(ProcessHandle::parent)
-                            .filter(parent -> parent.pid() == helperPid).isPresent());
+                    Files::isWritable, pid -> descends(pid, helperPid));
         }
 
-        /** Whether {@code pid} is this JVM, its helper, or a child of the helper. */
+        /**
+         * Whether {@code pid} is this JVM, its helper, or a descendant of the helper (its spares and
+         * closing processes, and sandboxes without limits with whatever they started).
+         */
         boolean library(long pid) {
-            return pid == jvmPid || pid == helperPid || helperChild.test(pid);
+            return pid == jvmPid || pid == helperPid || helperDescendant.test(pid);
+        }
+
+        static boolean descends(long pid, long ancestor) {
+            Optional<ProcessHandle> process = ProcessHandle.of(pid);
+            for (int depth = 0; depth < MAX_DEPTH && process.isPresent(); depth++) {
+                process = process.get().parent();
+                if (process.isPresent() && process.get().pid() == ancestor) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -350,7 +370,7 @@ final class CgroupLayout {
             List<Long> present = pidsIn(ownPath.resolve("cgroup.procs"));
             List<Long> foreign = present.stream().filter(pid -> !host.library(pid)).toList();
             if (!foreign.isEmpty()) {
-                throw refuse(own, EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM, its helper and the helper's children "
+                throw refuse(own, EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM, its helper and what the helper started "
                         + "(pids " + foreign.stream().limit(10).map(String::valueOf).reduce((a, b) -> a + " " + b).orElse("")
                         + "). cgroup v2 lets a cgroup with processes have no limited children, and the library moves only its own "
                         + "processes out of the way: start the JVM alone in its delegated cgroup, e.g. systemd-run --user --scope "
@@ -359,7 +379,9 @@ final class CgroupLayout {
             if (!present.isEmpty()) {
                 String leaf = child(base, LEAF_NAME);
                 actions.add(new MakeDirectory(leaf));
-                // the helper before its children, so that a child it makes meanwhile starts in the leaf
+                // the JVM and the helper first, so that what the helper starts from then on starts in
+                // the leaf; a process started by one not yet moved can still land here, which makes
+                // enabling the controllers fail with EBUSY (Cgroups tries the plan again)
                 List<Long> order = new ArrayList<>(present);
                 order.sort(Comparator.comparing((Long pid) -> pid != host.jvmPid() && pid != host.helperPid()));
                 actions.add(new MoveProcesses(base, leaf, List.copyOf(order)));
@@ -423,7 +445,7 @@ final class CgroupLayout {
                     }
                 } else if (action instanceof EnableControllers enable) {
                     String text = enable.controllers().stream().map(c -> "+" + c).reduce((a, b) -> a + " " + b).orElse("");
-                    write(Path.of(enable.dir(), "cgroup.subtree_control").toString(), text, "enable cgroup controllers");
+                    write(Path.of(enable.dir(), "cgroup.subtree_control").toString(), text, ENABLE_STEP);
                 } else if (action instanceof MoveProcesses move) {
                     moved.add(move);
                     for (long pid : move.pids()) {
@@ -488,7 +510,7 @@ final class CgroupLayout {
             return new UnsupportedHostException(step, path, errno, Errno.name(errno), Errno.text(errno),
                     "The cgroup filesystem refuses this user; run as root, or in a cgroup delegated to the user");
         }
-        String hint = errno == EBUSY && step.equals("enable cgroup controllers")
+        String hint = errno == EBUSY && step.equals(ENABLE_STEP)
                 ? "cgroup v2 refuses controllers for the children of a cgroup with processes of its own; did another process enter it?"
                 : null;
         return new LaunchException(step, path, errno, Errno.name(errno), Errno.text(errno), hint);

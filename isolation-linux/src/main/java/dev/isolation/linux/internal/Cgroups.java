@@ -1,6 +1,7 @@
 package dev.isolation.linux.internal;
 
 import dev.isolation.IsolatedProcessSpec;
+import dev.isolation.LaunchException;
 import dev.isolation.ResourceUsage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,6 +21,9 @@ import java.util.OptionalLong;
 final class Cgroups {
     /** cgroup CPU quotas are per period; 100 ms is the kernel's default period. */
     static final long CPU_PERIOD_MICROS = 100_000;
+
+    /** How often a plan is made when carrying it out raced with the library's own processes. */
+    private static final int PLAN_ATTEMPTS = 3;
 
     private long helperPid = -1;
     private CgroupLayout.Needs prepared;
@@ -41,8 +45,7 @@ final class Cgroups {
         }
         if (prepared == null || !prepared.covers(needs)) {
             CgroupLayout.Needs wanted = prepared == null ? needs : prepared.union(needs);
-            CgroupLayout.Plan plan = CgroupLayout.plan(CgroupLayout.Host.current(helperPid), wanted);
-            CgroupLayout.execute(plan);
+            CgroupLayout.Plan plan = planAndPrepare(helperPid, wanted);
             // leftovers of dead helpers, in every parent this helper is about to use
             List<CgroupLayout.Parent> fresh = plan.parents().stream().filter(p -> parents == null || !parents.contains(p)).toList();
             CgroupLayout.removeLeftovers(fresh, helperPid, CgroupLayout.pidNamespace(), pid -> ProcessHandle.of(pid).isPresent());
@@ -50,6 +53,26 @@ final class Cgroups {
             parents = plan.parents();
         }
         return parents;
+    }
+
+    /**
+     * Plans and carries out the plan. A process the library started while its processes were
+     * being moved into the leaf (cgroup v2, delegated) can stay behind and make enabling the
+     * controllers fail with EBUSY; the plan is then made again, moving it too.
+     */
+    private static CgroupLayout.Plan planAndPrepare(long helperPid, CgroupLayout.Needs wanted) {
+        for (int attempt = 1; ; attempt++) {
+            CgroupLayout.Plan plan = CgroupLayout.plan(CgroupLayout.Host.current(helperPid), wanted);
+            try {
+                CgroupLayout.execute(plan);
+                return plan;
+            } catch (LaunchException e) {
+                boolean raced = e.step().equals(CgroupLayout.ENABLE_STEP) && e.errno().orElse(0) == CgroupLayout.EBUSY;
+                if (!raced || attempt == PLAN_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** {@code payload} followed by the cgroup TLVs of {@code spec}, for a launch by {@code helperPid}. */

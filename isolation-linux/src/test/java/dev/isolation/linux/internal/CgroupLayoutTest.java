@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CgroupLayoutTest {
     private static final long JVM = 1000;
     private static final long HELPER = 1001;
-    /** A child of the helper: one of its spares or closing processes, or a sandbox without limits. */
+    /** A descendant of the helper: one of its spares or closing processes, or a sandbox without limits. */
     private static final long HELPER_CHILD = 1002;
     private static final Needs ALL = new Needs(true, true, true);
     private static final Needs MEMORY = new Needs(true, false, false);
@@ -199,6 +199,31 @@ class CgroupLayoutTest {
         Plan plan = CgroupLayout.plan(host(v2Mount("/", "rw"), "0::/" + scope + "\n", false, writableUnder(own)), MEMORY);
         String base = own.toString();
         assertThat(plan.actions()).contains(new MoveProcesses(base, base + "/isolation-jvm", List.of(JVM, HELPER, HELPER_CHILD)));
+    }
+
+    @Test
+    void aProcessDescendsFromItsParentsParentButNotTheOtherWayRound() throws Exception {
+        // sh starts sleep as its child: the JVM -> sh -> sleep
+        Process shell = new ProcessBuilder("/bin/sh", "-c", "sleep 30 & wait").start();
+        try {
+            ProcessHandle sleep = null;
+            for (int i = 0; i < 200 && sleep == null; i++) {
+                sleep = shell.toHandle().children().findFirst().orElse(null);
+                if (sleep == null) {
+                    Thread.sleep(10);
+                }
+            }
+            assertThat(sleep).as("the shell's child").isNotNull();
+            long jvm = ProcessHandle.current().pid();
+            assertThat(CgroupLayout.Host.descends(sleep.pid(), jvm)).isTrue();
+            assertThat(CgroupLayout.Host.descends(sleep.pid(), shell.pid())).isTrue();
+            assertThat(CgroupLayout.Host.descends(shell.pid(), sleep.pid())).isFalse();
+            assertThat(CgroupLayout.Host.descends(jvm, shell.pid())).isFalse();
+            sleep.destroyForcibly();
+        } finally {
+            shell.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            shell.destroyForcibly().waitFor();
+        }
     }
 
     @Test
