@@ -15,6 +15,9 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -39,6 +42,22 @@
 #define ISO_OPEN_TREE_CLONE 1u
 #define ISO_MOVE_MOUNT_F_EMPTY_PATH 0x00000004u
 #define ISO_MOUNT_ATTR_RDONLY 0x00000001ull
+
+/* <linux/sched.h>'s struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2, Linux 5.7). */
+#define ISO_CLONE_INTO_CGROUP 0x200000000ull
+struct iso_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
 
 struct iso_mount_attr {
     uint64_t attr_set;

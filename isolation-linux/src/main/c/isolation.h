@@ -230,10 +230,11 @@ size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, si
  * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write);
 
-/* Opens, for each of the spec's cgroup.procs files, the file the sandbox moves itself through
- * (see launch.c); never fails, a file it cannot open is left to launch_join_cgroups.
+/* Opens, for each of the spec's cgroup.procs files but those of skip_mask (bit i: the i-th),
+ * the file the sandbox moves itself through (see launch.c); never fails, a file it cannot open
+ * is left to launch_join_cgroups.
  * launch_close_tasks_files closes the helper's copies. */
-void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out);
+void launch_open_tasks_files(const struct launch_spec *spec, uint32_t skip_mask, struct tasks_files *out);
 void launch_close_tasks_files(struct tasks_files *tasks);
 
 /* Helper side, shared by direct and prepared launches (launch.c): which namespaces go to

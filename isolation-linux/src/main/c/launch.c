@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -298,12 +299,14 @@ static bool v2_checks_opener(void)
     return answer == 1;
 }
 
-void launch_open_tasks_files(const struct launch_spec *spec, struct tasks_files *out)
+void launch_open_tasks_files(const struct launch_spec *spec, uint32_t skip_mask, struct tasks_files *out)
 {
     out->mask = 0;
     out->count = 0;
     out->paths_len = 0;
     for (size_t i = 0; i < spec->cgroup_count && i < 32 && out->count < TASKS_FILES_MAX; i++) {
+        if (skip_mask & (1u << i))
+            continue;
         const char *procs = spec->cgroup_procs[i];
         const char *slash = strrchr(procs, '/');
         if (!slash || strcmp(slash, "/cgroup.procs") != 0)
@@ -400,6 +403,46 @@ void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan)
     }
 }
 
+/*
+ * The cgroup v2 directory among the launch's cgroups (the first cgroup.procs without a v1
+ * `tasks` file beside it), opened for clone3's CLONE_INTO_CGROUP (Linux 5.7): a process born in
+ * its cgroup is moved by nobody, so nobody takes the lock or waits for it. -1 when none.
+ */
+static int open_clone_cgroup(const struct launch_spec *spec, size_t *index)
+{
+    for (size_t i = 0; i < spec->cgroup_count && i < 32; i++) {
+        const char *procs = spec->cgroup_procs[i];
+        const char *slash = strrchr(procs, '/');
+        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
+            continue;
+        char dir[PATH_MAX], tasks[PATH_MAX];
+        int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - procs), procs);
+        if (n < 0 || (size_t)n >= sizeof dir)
+            continue;
+        n = snprintf(tasks, sizeof tasks, "%s/tasks", dir);
+        if (n < 0 || (size_t)n >= sizeof tasks || access(tasks, F_OK) == 0 || errno != ENOENT)
+            continue; /* cgroup v1 */
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            *index = i;
+            return fd;
+        }
+    }
+    return -1;
+}
+
+/* clone3 into the cgroup `cgroup_fd`, fork-like like the raw clone below; -1 with errno
+ * (ENOSYS or E2BIG before Linux 5.7, or whatever the cgroup refuses). */
+static long clone_into(uint64_t flags, int cgroup_fd)
+{
+    struct iso_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | ISO_CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    return syscall(SYS_clone3, &args, sizeof args);
+}
+
 int launch_start(const struct launch_spec *spec, const int stdio[3], int control_fd,
                  struct launch_started *started, struct exec_status *failure)
 {
@@ -427,12 +470,21 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return -1;
     }
 
-    /* the child moves itself into its cgroups once released, the helper does any rest below */
+    /* On cgroup v2 the child is born in its cgroup where the kernel allows (clone_into); it
+     * moves itself into the others once released, and the helper does any rest below. */
+    size_t into = 0;
+    int into_fd = open_clone_cgroup(spec, &into);
     struct tasks_files tasks;
-    launch_open_tasks_files(spec, &tasks);
+    launch_open_tasks_files(spec, into_fd >= 0 ? 1u << into : 0, &tasks);
 
-    /* fork-like raw clone: no stack, copy-on-write; glibc's clone() wrapper wants a stack */
-    long pid = syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+    long pid = -1;
+    uint32_t joined = tasks.mask; /* the cgroups the helper need not move the child into */
+    if (into_fd >= 0 && (pid = clone_into(plan.clone_flags, into_fd)) >= 0)
+        joined |= 1u << into;
+    /* else no cgroup v2, or a kernel without CLONE_INTO_CGROUP: the helper moves it there;
+     * a fork-like raw clone: no stack, copy-on-write (glibc's clone() wrapper wants a stack) */
+    if (pid < 0)
+        pid = syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0) {
         struct sandbox_fds fds = {
             .sync_read = sync[0],
@@ -448,6 +500,8 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     }
     int clone_errno = errno;
     launch_close_tasks_files(&tasks);
+    if (into_fd >= 0)
+        close(into_fd);
     close(sync[0]);
     close(status[1]);
     if (report[1] >= 0)
@@ -460,7 +514,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         return set_status(failure, clone_errno, "clone", "");
     }
 
-    if (launch_join_cgroups(spec, (pid_t)pid, tasks.mask, failure) < 0)
+    if (launch_join_cgroups(spec, (pid_t)pid, joined, failure) < 0)
         goto kill_child;
     if (launch_write_maps(spec, (pid_t)pid, failure) < 0)
         goto kill_child;
