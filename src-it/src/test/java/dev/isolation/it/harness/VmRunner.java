@@ -37,11 +37,7 @@ import java.util.stream.Stream;
  * </ul>
  *
  * <h2>How</h2>
- * qemu ({@code -accel tcg,thread=single} unless -Disolation.it.vmAccel says otherwise: with one host
- * thread per vCPU, a JVM in the VM crashed in JIT-compiled code in roughly one VM run of six, once
- * with SIGILL at a compiled method's first instructions, which looks like a vCPU running a stale
- * translation of code the JVM had just patched; one thread for all vCPUs was no slower here
- * (about two minutes per mode either way); CPU model qemu64, as JIT-compiled
+ * qemu ({@code -accel tcg} unless -Disolation.it.vmAccel says otherwise; CPU model qemu64, as JIT-compiled
  * code on TCG's emulated AVX2 of "max" crashed once; 2 vCPUs, 2 GiB) boots
  * /boot/vmlinuz-RELEASE with an initramfs built here ({@link VmImage}). The host's root file system
  * is shared read-only over 9p (tag "host"), the mode's output directory read-write (tag "out").
