@@ -178,13 +178,15 @@ struct prepared_header {
 
 /* The files a sandbox moves itself into its launch's cgroups through, opened by the helper
  * (launch_open_tasks_files): on cgroup v1 the `tasks` file beside each cgroup.procs, on v2
- * cgroup.procs itself. */
+ * cgroup.procs itself; for a direct launch, a cgroup v2 directory to be born in instead. */
 struct tasks_files {
     uint32_t mask;                /* bit i: spec->cgroup_procs[i] has its tasks file here */
     int fds[TASKS_FILES_MAX];     /* write-only, close-on-exec */
     int count;
     char paths[TASKS_PATHS_MAX];  /* theirs, each NUL-terminated, for error messages */
     uint32_t paths_len;
+    int birth_dir;                /* for clone3's CLONE_INTO_CGROUP, else -1 */
+    size_t birth_index;           /* its index in spec->cgroup_procs */
 };
 
 enum {
@@ -230,11 +232,11 @@ size_t sandbox_host_paths(const struct launch_spec *spec, const char **paths, si
  * namespaces, then for a launch, and goes on like sandbox_main. Never returns. */
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write);
 
-/* Opens, for each of the spec's cgroup.procs files but those of skip_mask (bit i: the i-th),
- * the file the sandbox moves itself through (see launch.c); never fails, a file it cannot open
- * is left to launch_join_cgroups.
+/* Opens, for each of the spec's cgroup.procs files, the file the sandbox moves itself through
+ * (see launch.c); with `birth_dir`, the first cgroup v2 among them is opened as the directory
+ * to be born in instead. Never fails: a file it cannot open is left to launch_join_cgroups.
  * launch_close_tasks_files closes the helper's copies. */
-void launch_open_tasks_files(const struct launch_spec *spec, uint32_t skip_mask, struct tasks_files *out);
+void launch_open_tasks_files(const struct launch_spec *spec, bool birth_dir, struct tasks_files *out);
 void launch_close_tasks_files(struct tasks_files *tasks);
 
 /* Helper side, shared by direct and prepared launches (launch.c): which namespaces go to

@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -299,14 +298,14 @@ static bool v2_checks_opener(void)
     return answer == 1;
 }
 
-void launch_open_tasks_files(const struct launch_spec *spec, uint32_t skip_mask, struct tasks_files *out)
+void launch_open_tasks_files(const struct launch_spec *spec, bool birth_dir, struct tasks_files *out)
 {
     out->mask = 0;
     out->count = 0;
     out->paths_len = 0;
+    out->birth_dir = -1;
+    out->birth_index = 0;
     for (size_t i = 0; i < spec->cgroup_count && i < 32 && out->count < TASKS_FILES_MAX; i++) {
-        if (skip_mask & (1u << i))
-            continue;
         const char *procs = spec->cgroup_procs[i];
         const char *slash = strrchr(procs, '/');
         if (!slash || strcmp(slash, "/cgroup.procs") != 0)
@@ -317,7 +316,14 @@ void launch_open_tasks_files(const struct launch_spec *spec, uint32_t skip_mask,
         if (n < 0 || (size_t)n >= room)
             continue;
         int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && v2_checks_opener()) { /* cgroup v2 */
+        if (fd < 0 && errno == ENOENT && birth_dir && out->birth_dir < 0) {
+            /* cgroup v2: born there (clone3's CLONE_INTO_CGROUP, Linux 5.7), moved by nobody */
+            path[slash - procs] = '\0';
+            if ((out->birth_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+                out->birth_index = i;
+                continue;
+            }
+        } else if (fd < 0 && errno == ENOENT && v2_checks_opener()) { /* cgroup v2 */
             n = snprintf(path, room, "%s", procs);
             if (n < 0 || (size_t)n >= room)
                 continue;
@@ -335,6 +341,9 @@ void launch_close_tasks_files(struct tasks_files *tasks)
 {
     close_fds(tasks->fds, tasks->count);
     tasks->count = 0;
+    if (tasks->birth_dir >= 0)
+        close(tasks->birth_dir);
+    tasks->birth_dir = -1;
 }
 
 int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, uint32_t skip_mask,
@@ -403,34 +412,6 @@ void launch_plan(const struct launch_spec *spec, struct sandbox_plan *plan)
     }
 }
 
-/*
- * The cgroup v2 directory among the launch's cgroups (the first cgroup.procs without a v1
- * `tasks` file beside it), opened for clone3's CLONE_INTO_CGROUP (Linux 5.7): a process born in
- * its cgroup is moved by nobody, so nobody takes the lock or waits for it. -1 when none.
- */
-static int open_clone_cgroup(const struct launch_spec *spec, size_t *index)
-{
-    for (size_t i = 0; i < spec->cgroup_count && i < 32; i++) {
-        const char *procs = spec->cgroup_procs[i];
-        const char *slash = strrchr(procs, '/');
-        if (!slash || strcmp(slash, "/cgroup.procs") != 0)
-            continue;
-        char dir[PATH_MAX], tasks[PATH_MAX];
-        int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - procs), procs);
-        if (n < 0 || (size_t)n >= sizeof dir)
-            continue;
-        n = snprintf(tasks, sizeof tasks, "%s/tasks", dir);
-        if (n < 0 || (size_t)n >= sizeof tasks || access(tasks, F_OK) == 0 || errno != ENOENT)
-            continue; /* cgroup v1 */
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            *index = i;
-            return fd;
-        }
-    }
-    return -1;
-}
-
 /* clone3 into the cgroup `cgroup_fd`, fork-like like the raw clone below; -1 with errno
  * (ENOSYS or E2BIG before Linux 5.7, or whatever the cgroup refuses). */
 static long clone_into(uint64_t flags, int cgroup_fd)
@@ -472,15 +453,13 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
 
     /* On cgroup v2 the child is born in its cgroup where the kernel allows (clone_into); it
      * moves itself into the others once released, and the helper does any rest below. */
-    size_t into = 0;
-    int into_fd = open_clone_cgroup(spec, &into);
     struct tasks_files tasks;
-    launch_open_tasks_files(spec, into_fd >= 0 ? 1u << into : 0, &tasks);
+    launch_open_tasks_files(spec, true, &tasks);
 
     long pid = -1;
     uint32_t joined = tasks.mask; /* the cgroups the helper need not move the child into */
-    if (into_fd >= 0 && (pid = clone_into(plan.clone_flags, into_fd)) >= 0)
-        joined |= 1u << into;
+    if (tasks.birth_dir >= 0 && (pid = clone_into(plan.clone_flags, tasks.birth_dir)) >= 0)
+        joined |= 1u << tasks.birth_index;
     /* else no cgroup v2, or a kernel without CLONE_INTO_CGROUP: the helper moves it there;
      * a fork-like raw clone: no stack, copy-on-write (glibc's clone() wrapper wants a stack) */
     if (pid < 0)
@@ -500,8 +479,6 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
     }
     int clone_errno = errno;
     launch_close_tasks_files(&tasks);
-    if (into_fd >= 0)
-        close(into_fd);
     close(sync[0]);
     close(status[1]);
     if (report[1] >= 0)

@@ -521,7 +521,7 @@ void prepared_hold_tick(int64_t idle_ms)
     target.cgroup_procs = procs;
     target.cgroup_count = cgroup_ready_procs(procs, TASKS_FILES_MAX);
     struct tasks_files tasks;
-    launch_open_tasks_files(&target, 0, &tasks);
+    launch_open_tasks_files(&target, false, &tasks);
     if (tasks.count > 0 &&
         send_message(s->channel, PREPARED_JOIN, NULL, 0, tasks.paths, tasks.paths_len, tasks.fds, tasks.count) < 0)
         tasks.mask = 0; /* it is gone: the helper's own move fails and drops it */
@@ -629,9 +629,9 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
     if (spec->init)
         fds[nfds++] = report[1];
     int tasks_from = nfds;
-    struct tasks_files tasks = {.mask = 0, .count = 0, .paths_len = 0};
+    struct tasks_files tasks = {.mask = 0, .count = 0, .paths_len = 0, .birth_dir = -1};
     if (!holder)
-        launch_open_tasks_files(spec, 0, &tasks);
+        launch_open_tasks_files(spec, false, &tasks);
     for (int k = 0; k < tasks.count; k++)
         fds[nfds++] = tasks.fds[k];
     if (!holder && launch_join_cgroups(spec, spares[i].pid, tasks.mask, &ignored) < 0) {

@@ -92,12 +92,8 @@ final class CgroupLayout {
     static final int CPUACCT = 16;
     static final int FREEZER = 32;
 
-    static final int EBUSY = 16;
     /** The step named when writing a cgroup.subtree_control fails. */
     static final String ENABLE_STEP = "enable cgroup controllers";
-    private static final int ESRCH = 3;
-    private static final int EEXIST = 17;
-    private static final int EROFS = 30;
     /** {@code <helper pid>-<launch id>-<pid namespace inode>} */
     private static final Pattern LAUNCH_CGROUP = Pattern.compile("(\\d+)-(\\d+)-(\\d+)");
     /** A leftover of another pid namespace younger than this is left alone: its helper may have just made it. */
@@ -244,7 +240,7 @@ final class CgroupLayout {
                 CgroupHost.Mount top = hierarchy.get(0);
                 if (top.readOnly()) {
                     if (want.required()) {
-                        throw refuse(top.mountPoint(), EROFS, "The cgroup v1 " + want.controller() + " hierarchy is mounted read-only at "
+                        throw refuse(top.mountPoint(), Errno.EROFS, "The cgroup v1 " + want.controller() + " hierarchy is mounted read-only at "
                                 + top.mountPoint() + ", as in a container without cgroup access; run the container with --privileged, "
                                 + "or mount the hierarchy read-write");
                     }
@@ -310,7 +306,7 @@ final class CgroupLayout {
     private static Plan planV2AtTop(Host host, CgroupHost.Mount top, Set<String> required) {
         String base = CgroupHost.directoryOf(top.root(), top).orElseThrow();
         if (top.readOnly()) {
-            throw refuse(base, EROFS, "The cgroup2 filesystem is mounted read-only at " + base + ", as in a container without cgroup "
+            throw refuse(base, Errno.EROFS, "The cgroup2 filesystem is mounted read-only at " + base + ", as in a container without cgroup "
                     + "access; run the container with --privileged or a writable cgroup mount");
         }
         Set<String> available = words(Path.of(base, "cgroup.controllers"));
@@ -323,7 +319,7 @@ final class CgroupLayout {
         Set<String> toEnable = minus(required, enabled);
         boolean trueRoot = !Files.exists(Path.of(base, "cgroup.type"));
         if (!toEnable.isEmpty() && !trueRoot && !pidsIn(Path.of(base, "cgroup.procs")).isEmpty()) {
-            throw refuse(base, EBUSY, "The cgroup " + base + " (the root of this cgroup namespace) holds processes, so cgroup v2 "
+            throw refuse(base, Errno.EBUSY, "The cgroup " + base + " (the root of this cgroup namespace) holds processes, so cgroup v2 "
                     + "forbids enabling the " + String.join(", ", toEnable) + " controller for its children; move its processes into "
                     + "a child cgroup first, or run the container with --cgroupns=host");
         }
@@ -370,7 +366,7 @@ final class CgroupLayout {
             List<Long> present = pidsIn(ownPath.resolve("cgroup.procs"));
             List<Long> foreign = present.stream().filter(pid -> !host.library(pid)).toList();
             if (!foreign.isEmpty()) {
-                throw refuse(own, EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM, its helper and what the helper started "
+                throw refuse(own, Errno.EBUSY, "The JVM's cgroup " + own + " also holds processes other than this JVM, its helper and what the helper started "
                         + "(pids " + foreign.stream().limit(10).map(String::valueOf).reduce((a, b) -> a + " " + b).orElse("")
                         + "). cgroup v2 lets a cgroup with processes have no limited children, and the library moves only its own "
                         + "processes out of the way: start the JVM alone in its delegated cgroup, e.g. systemd-run --user --scope "
@@ -439,7 +435,7 @@ final class CgroupLayout {
                     try {
                         LibC.mkdir(make.dir(), 0755);
                     } catch (LastErrorException e) {
-                        if (e.getErrorCode() != EEXIST) {
+                        if (e.getErrorCode() != Errno.EEXIST) {
                             throw failure("create cgroup", make.dir(), e.getErrorCode());
                         }
                     }
@@ -452,7 +448,7 @@ final class CgroupLayout {
                         try {
                             write(Path.of(move.to(), "cgroup.procs").toString(), Long.toString(pid), "move to a leaf cgroup");
                         } catch (LaunchException e) {
-                            if (e.errno().orElse(0) != ESRCH) {
+                            if (e.errno().orElse(0) != Errno.ESRCH) {
                                 throw e;
                             }
                             // a helper's child that ended since it was listed: nothing to move
@@ -506,11 +502,11 @@ final class CgroupLayout {
     }
 
     private static LaunchException failure(String step, String path, int errno) {
-        if (errno == Errno.EACCES || errno == Errno.EPERM || errno == EROFS) {
+        if (errno == Errno.EACCES || errno == Errno.EPERM || errno == Errno.EROFS) {
             return new UnsupportedHostException(step, path, errno, Errno.name(errno), Errno.text(errno),
                     "The cgroup filesystem refuses this user; run as root, or in a cgroup delegated to the user");
         }
-        String hint = errno == EBUSY && step.equals(ENABLE_STEP)
+        String hint = errno == Errno.EBUSY && step.equals(ENABLE_STEP)
                 ? "cgroup v2 refuses controllers for the children of a cgroup with processes of its own; did another process enter it?"
                 : null;
         return new LaunchException(step, path, errno, Errno.name(errno), Errno.text(errno), hint);

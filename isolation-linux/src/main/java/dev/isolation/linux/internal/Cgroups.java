@@ -67,7 +67,7 @@ final class Cgroups {
                 CgroupLayout.execute(plan);
                 return plan;
             } catch (LaunchException e) {
-                boolean raced = e.step().equals(CgroupLayout.ENABLE_STEP) && e.errno().orElse(0) == CgroupLayout.EBUSY;
+                boolean raced = e.step().equals(CgroupLayout.ENABLE_STEP) && e.errno().orElse(0) == Errno.EBUSY;
                 if (!raced || attempt == PLAN_ATTEMPTS) {
                     throw e;
                 }
