@@ -27,7 +27,9 @@
 #define CLOSER_LAG_MS 20
 #define TEARDOWN_CLOSERS 3
 
-static int closer = -1; /* our end of the socket to the closing children */
+static int closers[TEARDOWN_CLOSERS]; /* our ends of the sockets to the closing children */
+static int closer_count;
+static unsigned next_closer;
 
 /*
  * A closer holds the namespace it was last given until the next message reaches it, or until
@@ -43,8 +45,6 @@ static _Noreturn void closer_main(int channel)
     prctl(PR_SET_NAME, "isolation-close", 0, 0, 0);
     if (getppid() == 1)
         _exit(0);
-    /* shared by the closers: whoever loses the race for a message must not block on it */
-    fcntl(channel, F_SETFL, O_NONBLOCK);
     int held = -1;
     for (;;) {
         struct pollfd p = {.fd = channel, .events = POLLIN};
@@ -59,8 +59,8 @@ static _Noreturn void closer_main(int channel)
         char byte;
         int fd, nfds;
         ssize_t n = recv_with_fds(channel, &byte, 1, 0, &fd, 1, &nfds);
-        if (n < 0 && errno == EAGAIN)
-            continue; /* another closer took it */
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             _exit(0); /* the helper is gone: exiting closes everything anyway */
         if (held >= 0)
@@ -71,32 +71,26 @@ static _Noreturn void closer_main(int channel)
 
 void teardown_start(void)
 {
-    int pair[2];
-    /* a stream, not datagrams: a datagram queue holds only net.unix.max_dgram_qlen (10 by
-     * default) messages, and when a burst of exits overflowed it the helper had to close
-     * namespaces itself, a grace period each inside its event loop */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
-        return;
-    /* Several closers read the one socket, each taking one namespace at a time: every
-     * teardown waits for an expedited RCU grace period, and waits that overlap share one. A
-     * single closer, one grace period after another, fell behind sustained launching. */
-    int started = 0;
+    /* Several closers, each taking one namespace at a time: every teardown waits for an
+     * expedited RCU grace period, and waits that overlap share one. A single closer, one grace
+     * period after another, fell behind sustained launching. Each has a socket of its own:
+     * closers polling one shared socket were all woken by every message (three wake-ups per
+     * launch, two of them for nothing). A stream, not datagrams: a datagram queue holds only
+     * net.unix.max_dgram_qlen (10 by default) messages, and a burst of exits overflowed it. */
     for (int i = 0; i < TEARDOWN_CLOSERS; i++) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+            break;
         /* fork-like raw clone, as for sandboxes: the helper is single-threaded */
         long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0);
-        if (pid == 0) {
-            close(pair[0]);
-            closer_main(pair[1]);
-        }
+        if (pid == 0)
+            closer_main(pair[1]); /* closes the other closers' sockets, pair[0] too */
+        close(pair[1]);
         if (pid > 0)
-            started++;
+            closers[closer_count++] = pair[0];
+        else
+            close(pair[0]);
     }
-    close(pair[1]);
-    if (started == 0) {
-        close(pair[0]);
-        return;
-    }
-    closer = pair[0];
 }
 
 int teardown_hold(pid_t pid)
@@ -110,10 +104,19 @@ void teardown_release(int fd)
 {
     if (fd < 0)
         return;
-    /* never block the event loop: a full queue or a dead closer means we close it here */
-    if (closer >= 0 && send_fd(closer, fd, MSG_DONTWAIT) < 0 && errno != EAGAIN) {
-        close(closer);
-        closer = -1;
+    /* Round robin; never block the event loop: a closer whose queue is full is skipped, a dead
+     * one dropped, and with none left the helper closes the namespace itself. */
+    for (int tries = 0; tries < closer_count; tries++) {
+        int i = (int)(next_closer++ % (unsigned)closer_count);
+        if (send_fd(closers[i], fd, MSG_DONTWAIT) >= 0)
+            break;
+        if (errno != EAGAIN) {
+            close(closers[i]);
+            closers[i] = closers[--closer_count];
+            tries--; /* the one moved into slot i has not been tried */
+            if (closer_count == 0)
+                break;
+        }
     }
     close(fd); /* the last reference only if it was not passed on */
 }

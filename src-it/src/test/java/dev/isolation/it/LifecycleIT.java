@@ -19,6 +19,7 @@ import dev.isolation.it.support.BusyboxRootfs;
 import dev.isolation.it.support.Host;
 import dev.isolation.it.support.Run;
 import dev.isolation.it.support.SandboxSpawner;
+import dev.isolation.it.support.TeardownWithoutClosers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -518,6 +519,26 @@ class LifecycleIT {
     @Test
     void exitingJvmThatClosedNothingLeavesNoProcessBehind() throws Exception {
         childJvmLeavesNothing("exit");
+    }
+
+    /**
+     * Without the closers (killed), ended sandboxes' mount namespaces are still released: the
+     * helper closes them itself. Runs in a child JVM, whose helper is its own.
+     */
+    @Test
+    void mountNamespacesAreReleasedWhenTheClosersAreGone() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process child = new ProcessBuilder(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                TeardownWithoutClosers.class.getName(), rootfs.toString())
+                .redirectErrorStream(true).start();
+        try {
+            String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.exitValue()).as(output).isZero();
+            assertThat(output).contains("closers 3\n").contains("namespaces 8\n").contains("held 0 []");
+        } finally {
+            child.destroyForcibly();
+        }
     }
 
     /** Starts {@link SandboxSpawner} in a new JVM; once it has killed (or let exit), none of its sandboxes' processes may run 2 s later. */
