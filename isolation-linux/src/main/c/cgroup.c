@@ -497,7 +497,7 @@ bool cgroup_ready_hold(pid_t pid, uint32_t moved_mask)
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     ready_holder = pid; /* also when the move fails half-way: dropping then kills and reaps it */
     for (size_t i = 0; i < ready->count; i++) {
-        if (i < 32 && (moved_mask & (1u << i)))
+        if (cgroup_in_mask(moved_mask, i))
             continue;
         if (write_whole_file(ready->procs[i], pidbuf) < 0) {
             drop_ready(false);

@@ -176,6 +176,12 @@ struct prepared_header {
 #define TASKS_PATHS_MAX (TASKS_FILES_MAX * 256)
 #define PREPARED_FDS_MAX (4 + TASKS_FILES_MAX)
 
+/* Whether bit i of a cgroup mask (bit i: the i-th of a spec's cgroup_procs; at most 32) is set. */
+static inline bool cgroup_in_mask(uint32_t mask, size_t i)
+{
+    return i < 32 && (mask & (1u << i));
+}
+
 /* The files a sandbox moves itself into its launch's cgroups through, opened by the helper
  * (launch_open_tasks_files): on cgroup v1 the `tasks` file beside each cgroup.procs, on v2
  * cgroup.procs itself; for a direct launch, a cgroup v2 directory to be born in instead. */

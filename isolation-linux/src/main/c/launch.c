@@ -352,7 +352,7 @@ int launch_join_cgroups(const struct launch_spec *spec, pid_t pid, uint32_t skip
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     for (size_t i = 0; i < spec->cgroup_count; i++)
-        if (!(i < 32 && (skip_mask & (1u << i))) && write_whole_file(spec->cgroup_procs[i], pidbuf) < 0)
+        if (!cgroup_in_mask(skip_mask, i) && write_whole_file(spec->cgroup_procs[i], pidbuf) < 0)
             return set_status(failure, errno, "join cgroup", spec->cgroup_procs[i]);
     return 0;
 }

@@ -1008,7 +1008,6 @@ static void prepare_root(const struct launch_spec *s, struct sandbox_plan *plan,
     plan->root_ready = true;
 }
 
-
 _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channel, int status_write)
 {
     status_fd = status_write;

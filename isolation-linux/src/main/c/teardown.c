@@ -59,8 +59,6 @@ static _Noreturn void closer_main(int channel)
         char byte;
         int fd, nfds;
         ssize_t n = recv_with_fds(channel, &byte, 1, 0, &fd, 1, &nfds);
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n <= 0)
             _exit(0); /* the helper is gone: exiting closes everything anyway */
         if (held >= 0)

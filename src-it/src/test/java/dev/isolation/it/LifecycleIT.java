@@ -527,10 +527,7 @@ class LifecycleIT {
      */
     @Test
     void mountNamespacesAreReleasedWhenTheClosersAreGone() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process child = new ProcessBuilder(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                TeardownWithoutClosers.class.getName(), rootfs.toString())
-                .redirectErrorStream(true).start();
+        Process child = childJvm(TeardownWithoutClosers.class, rootfs.toString());
         try {
             String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -541,12 +538,17 @@ class LifecycleIT {
         }
     }
 
+    /** Starts {@code main} in a new JVM with this one's classpath, its stderr merged into its stdout. */
+    private static Process childJvm(Class<?> main, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
     /** Starts {@link SandboxSpawner} in a new JVM; once it has killed (or let exit), none of its sandboxes' processes may run 2 s later. */
     private static void childJvmLeavesNothing(String mode) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process child = new ProcessBuilder(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                SandboxSpawner.class.getName(), mode, rootfs.toString())
-                .redirectErrorStream(true).start();
+        Process child = childJvm(SandboxSpawner.class, mode, rootfs.toString());
         Map<Long, String> processes = new HashMap<>();
         List<String> output = new ArrayList<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
