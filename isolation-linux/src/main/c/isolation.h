@@ -200,8 +200,12 @@ enum {
     PREPARED_ROOT = 2,   /* the payload is an earlier launch of this shape: build its root now,
                             answer with a struct prepared_ready, and wait for the launch */
     PREPARED_JOIN = 3,   /* no payload; the fds are the files (with their paths) to move into
-                            the cgroup made ahead through: move, and wait for the launch */
+                            the cgroup made ahead through: move, answer PREPARED_JOINED, and
+                            wait for the launch */
 };
+
+/* A spare's one-byte answer once it has moved itself into the cgroup made ahead. */
+#define PREPARED_JOINED 'j'
 
 /* The host identity of one path a prepared root pinned (sandbox_host_paths order). */
 struct host_id {

@@ -24,7 +24,9 @@
  *
  * Launches with limits: once the helper has been idle for PREPARED_HOLD_IDLE_MS, a spare of
  * the last such launch's shape is moved into the cgroup made ahead for the next one (cgroup.c),
- * and only a launch that takes that cgroup may take that spare. Moving a process between
+ * and only a launch that takes that cgroup may take that spare, once the spare has answered
+ * that it is inside (waiting PREPARED_JOIN_WAIT_MS at most): a spare whose move failed, or has
+ * not finished, is killed with that cgroup and the launch goes the direct way. Moving a process between
  * cgroups can wait for an RCU grace period when no move happened for a while (5-15 ms
  * measured), which then fell on the first launch after a pause; now it falls on idle time. A
  * stream of launches is not held up by such a move: its own moves follow each other closely
@@ -57,6 +59,7 @@
 #define PREPARED_IDLE_MS 5000
 #define PREPARED_HOLD_IDLE_MS 20
 #define PREPARED_HOLD_RECHECK_MS 5
+#define PREPARED_JOIN_WAIT_MS 250
 
 /* What a spare is made for: everything the helper does to a child before releasing it, and
  * optionally the launch whose root it builds ahead. */
@@ -80,6 +83,7 @@ struct spare {
     uint64_t mount_generation; /* the helper's, before the spare copied its mount namespace */
     int watch_fd;              /* its /proc/self/mountinfo once its root is built, else -1 */
     struct prepared_ready pinned; /* what it reported then */
+    bool joined; /* it answered PREPARED_JOINED: it is inside the cgroup made ahead */
 };
 
 static int max_spares = PREPARED_MAX;
@@ -548,10 +552,37 @@ static enum readiness can_take(struct spare *s, const struct launch_spec *spec, 
     return *key && root_still_valid(s, spec, *key, *key_len) ? READY : BROKEN;
 }
 
+/*
+ * Whether held spare `s` has moved itself into the cgroup made ahead. Its answer follows the
+ * move at once, so this waits for it, but boundedly: a spare still moving (a move on cgroup
+ * v2 can wait for an RCU grace period) or stuck is not worth holding the event loop for. A
+ * spare whose move failed has ended: EOF. Either way the launch must not take it: it would run
+ * outside its cgroup, or fail with the spare's own failure.
+ */
+static bool confirm_joined(struct spare *s)
+{
+    if (s->joined)
+        return true;
+    struct pollfd pfd = {.fd = s->channel, .events = POLLIN};
+    int ready;
+    do
+        ready = poll(&pfd, 1, PREPARED_JOIN_WAIT_MS);
+    while (ready < 0 && errno == EINTR);
+    char answer = 0;
+    ssize_t n;
+    do
+        n = ready > 0 ? recv(s->channel, &answer, 1, MSG_DONTWAIT) : -1;
+    while (n < 0 && errno == EINTR);
+    s->joined = n == 1 && answer == PREPARED_JOINED;
+    return s->joined;
+}
+
 bool prepared_can_serve(pid_t pid, const struct launch_spec *spec)
 {
     for (size_t i = 0; i < spare_count; i++) {
         if (spares[i].pid == pid) {
+            if (held(&spares[i]) && !confirm_joined(&spares[i]))
+                return false;
             char *key = NULL;
             size_t key_len = 0;
             bool yes = can_take(&spares[i], spec, &key, &key_len) == READY;

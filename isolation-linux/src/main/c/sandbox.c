@@ -1043,6 +1043,10 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
             /* into the cgroup made ahead, to wait there for the launch that takes it */
             join_cgroups_self((const char *)payload, header.tasks_len, received, count);
             free(payload);
+            /* inside: only now may the helper hand us the launch that takes this cgroup (a
+             * failed move ends us above, and the helper sees EOF instead) */
+            if (write_all(channel, &(char){PREPARED_JOINED}, 1) < 0)
+                _exit(1);
             continue;
         }
         if (spec_parse(payload, header.length, &spec, &why) < 0)
