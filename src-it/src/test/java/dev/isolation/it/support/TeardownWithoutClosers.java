@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,12 +46,21 @@ public final class TeardownWithoutClosers {
         }
         System.out.println("closers " + closers.size());
 
+        // all alive at once: a namespace's inode number is reused once it is released, so one
+        // sandbox after another could show the same number twice
         Set<String> namespaces = new HashSet<>();
-        for (int i = 0; i < SANDBOXES; i++) {
-            try (IsolatedProcess box = Isolation.launcher().launch(sleeper)) {
+        List<IsolatedProcess> boxes = new ArrayList<>();
+        try {
+            for (int i = 0; i < SANDBOXES; i++) {
+                IsolatedProcess box = Isolation.launcher().launch(sleeper);
+                boxes.add(box);
                 namespaces.add(Files.readSymbolicLink(Path.of("/proc", Long.toString(box.pid()), "ns", "mnt")).toString());
+            }
+        } finally {
+            for (IsolatedProcess box : boxes) {
                 box.kill(Signal.KILL);
                 box.waitFor();
+                box.close();
             }
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
