@@ -260,11 +260,16 @@ class HarnessTest {
                 "Native frames: (J=compiled Java code, j=interpreted, Vv=VM code, C=native code)",
                 "V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124",
                 "j  jdk.internal.misc.Unsafe.putLong(Ljava/lang/Object;JJ)V+0 java.base", "", "Java frames: (J=compiled Java code)",
-                "j  Crash.main([Ljava/lang/String;)V+0", ""));
+                "j  Crash.main([Ljava/lang/String;)V+0", "",
+                "siginfo: si_signo: 11 (SIGSEGV), si_code: 1 (SEGV_MAPERR), si_addr: 0x0000000000000008", "",
+                "Registers:", "RAX=0x0000000000000001, RBX=0x00007f0c7c0180c0, RCX=0x0000000000000008, RDX=0x0000000000000001",
+                "RSP=0x00007f0c8290e7e0, RBP=0x00007f0c8290e830, RSI=0x0000000000000008, RDI=0x00007f0c7c0180c0", "",
+                "Register to memory mapping:", "", "RSP=0x00007f0c8290e7e0 is pointing into the stack for thread: 0x00007f0c7c0180c0", ""));
         assertThat(JvmCrash.describe(out, 134)).isEqualTo("during LifecycleIT > initReapsOrphans(); signal 6 (SIGABRT); HotSpot error log: "
                 + "SIGSEGV (0xb) at pc=0x00007f0c83ed2f94, pid=504, tid=505 | frame V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124"
                 + " | Current thread (0x00007f0c7c0180c0):  JavaThread \"main\" [_thread_in_vm, id=505]"
-                + " | V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124 | j  jdk.internal.misc.Unsafe.putLong(Ljava/lang/Object;JJ)V+0 java.base");
+                + " | V  [libjvm.so+0xed2f94]  Unsafe_PutLong+0x124 | j  jdk.internal.misc.Unsafe.putLong(Ljava/lang/Object;JJ)V+0 java.base"
+                + " | siginfo: si_signo: 11 (SIGSEGV), si_code: 1 (SEGV_MAPERR), si_addr: 0x0000000000000008 | RSP=0x00007f0c8290e7e0");
         Outcome crashed = ModeRunner.collect(Mode.HOST_ROOT, out, 134, null, 1);
         assertThat(crashed.note()).startsWith("the test JVM exited with code 134 before reporting results (its output is above): during LifecycleIT");
         assertThat(crashed.crash()).startsWith("during LifecycleIT > initReapsOrphans(); signal 6 (SIGABRT); HotSpot error log: SIGSEGV");

@@ -25,7 +25,8 @@ final class JvmCrash {
     /**
      * A sentence on why the JVM that wrote to {@code out} ended with {@code exit}: the running test,
      * the signal behind an exit above 128, and, when HotSpot wrote a fatal-error log, its error line,
-     * problematic frame and first frames. Empty when there is nothing to add.
+     * problematic frame, thread, signal details (code and faulting address), stack pointer and first
+     * frames. Empty when there is nothing to add.
      */
     static String describe(Path out, int exit) {
         List<String> parts = new ArrayList<>();
@@ -74,6 +75,8 @@ final class JvmCrash {
             return "HotSpot error log " + log + " unreadable: " + e.getMessage();
         }
         List<String> picked = new ArrayList<>();
+        boolean framesTaken = false; // the first section of frames only; siginfo and registers follow them
+        boolean stackPointerTaken = false;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).trim();
             if (line.startsWith("#  SIG") || line.startsWith("#  Internal Error") || line.startsWith("#  Error:")
@@ -82,15 +85,20 @@ final class JvmCrash {
                 picked.add(line.substring(1).trim());
             } else if (line.startsWith("# Problematic frame:") && i + 1 < lines.size()) {
                 picked.add("frame " + lines.get(i + 1).substring(1).trim());
-            } else if (line.startsWith("Current thread")) {
+            } else if (line.startsWith("Current thread") || line.startsWith("siginfo:")) {
                 picked.add(line);
-            } else if (line.startsWith("Native frames:") || line.startsWith("Java frames:")) {
+            } else if (line.startsWith("RSP=") && !stackPointerTaken) {
+                // the faulting address against the stack pointer tells a stack bang from a wild access
+                // (the first one is the register dump's; "Register to memory mapping" repeats it)
+                picked.add(line.split(",")[0]);
+                stackPointerTaken = true;
+            } else if ((line.startsWith("Native frames:") || line.startsWith("Java frames:")) && !framesTaken) {
                 int taken = 0;
                 for (int j = i + 1; j < lines.size() && taken < FRAMES && !lines.get(j).isBlank(); j++) {
                     picked.add(lines.get(j).trim());
                     taken++;
                 }
-                break;
+                framesTaken = true;
             }
         }
         return "HotSpot error log: " + (picked.isEmpty() ? "(no summary found)" : String.join(" | ", picked));
