@@ -65,20 +65,26 @@ final class Report {
     }
 
     private void throughput(BenchOptions options, List<ThroughputRow> rows) {
-        double pb = rows.stream().filter(r -> r.name().equals(Subjects.PB_TRUE)).findFirst()
-                .map(ThroughputRow::launchesPerSecond).orElse(Double.NaN);
+        double pb = rate(rows, Subjects.PB_TRUE);
+        double bwrap = rate(rows, Subjects.PB_BWRAP);
         out.printf(Locale.ROOT, "Throughput: %d threads launching /bin/true back to back for %s s per row, in %d interleaved rounds;"
                 + " higher is better%n", options.threads(), fixed(options.threadsSeconds(), 1), ThroughputBench.ROUNDS);
-        out.printf(Locale.ROOT, "%-22s %11s %9s%n", "row", "launches/s", "/pb-true");
+        out.printf(Locale.ROOT, "%-22s %11s %9s %9s%n", "row", "launches/s", "/pb-true", "/pb-bwrap");
         for (ThroughputRow row : rows) {
             if (row.problem().isPresent()) {
                 out.printf(Locale.ROOT, "%-22s %s%n", row.name(), row.problem().get());
                 continue;
             }
-            out.printf(Locale.ROOT, "%-22s %11s %9s%n", row.name(), fixed(row.launchesPerSecond(), 1),
-                    fixed(row.launchesPerSecond() / pb, 3));
+            out.printf(Locale.ROOT, "%-22s %11s %9s %9s%n", row.name(), fixed(row.launchesPerSecond(), 1),
+                    fixed(row.launchesPerSecond() / pb, 3), fixed(row.launchesPerSecond() / bwrap, 2));
         }
+        out.printf(Locale.ROOT, "%s: %s, with %d workers; a ceiling for any launcher of this shape here, not a peer%n",
+                KernelFloor.NAME, KernelFloor.description(), options.threads());
         out.println();
+    }
+
+    private static double rate(List<ThroughputRow> rows, String name) {
+        return rows.stream().filter(r -> r.name().equals(name)).findFirst().map(ThroughputRow::launchesPerSecond).orElse(Double.NaN);
     }
 
     private void alive(AliveResult a) {

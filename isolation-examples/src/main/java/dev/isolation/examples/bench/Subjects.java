@@ -67,7 +67,7 @@ final class Subjects {
 
     /** The rows of the throughput runs. */
     List<Subject> throughputRows() {
-        return List.of(isolated(), pbTrue(), bwrap(false));
+        return List.of(isolated(), pbTrue(), bwrap(false), KernelFloor.subject(rootfs));
     }
 
     /** The main row: user, PID, mount, UTS and IPC namespaces, the busybox root entered with pivot_root. */

@@ -12,8 +12,11 @@
  *   kernel-floor ROOTFS SECONDS WORKERS -- CMD ARG..  CMD (e.g. bwrap ...) launched back to back
  *                                                     with posix_spawn, for comparison
  *
- * Prints launches per second and the busy and idle CPU per launch (/proc/stat, whole machine).
- * Run as root (the uid map writes "0 <uid> 1"); build: cc -O2 -o kernel-floor kernel-floor.c
+ * Prints launches per second and the busy and idle CPU per launch (/proc/stat, whole machine),
+ * then a line "launches N seconds S" for scripts. Root inside maps to the caller's own uid and
+ * gid, so it runs unprivileged too. The bench (bench/KernelFloor.java) builds it with
+ * `cc -O2` and runs it as its throughput row kernel-floor; by hand:
+ * cc -O2 -o kernel-floor kernel-floor.c
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -193,5 +196,6 @@ int main(int argc, char **argv)
            command ? command[0] : "sandbox shape", (double)total / elapsed, workers,
            (double)(busy1 - busy0) * ms_per_jiffy / (double)total,
            100.0 * (double)(idle1 - idle0) / (double)(busy1 - busy0 + idle1 - idle0));
+    printf("launches %ld seconds %.6f\n", total, elapsed);
     return 0;
 }
