@@ -117,7 +117,7 @@ public final class ModeRunner {
         if (first.crash() == null) {
             return first;
         }
-        // A JVM that dies of a signal mid-run (once so far: SIGABRT in the TCG VM, cause unknown) says
+        // A JVM that dies of a signal mid-run (seen in the VM under multi-threaded TCG; see VmRunner) says
         // nothing about the tests after it: the mode runs once more, and the report shows both attempts.
         console.println("harness: " + mode + ": the test JVM crashed (" + first.crash() + "); running the mode once more");
         return attempt(mode, staging, host, containers, vms, vmTests, mode.id() + "-rerun.log").after(first);

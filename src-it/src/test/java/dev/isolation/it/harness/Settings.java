@@ -40,7 +40,7 @@ record Settings(
                     List.of(property("isolation.it.vmTests", DEFAULT_TESTS).split("\\s*,\\s*")),
                     property("isolation.it.vmKernel", ""),
                     property("isolation.it.vmQemu", "qemu-system-x86_64"),
-                    property("isolation.it.vmAccel", "tcg"),
+                    property("isolation.it.vmAccel", "tcg,thread=single"),
                     property("isolation.it.vmCpu", "qemu64"),
                     property("isolation.it.vmMemory", "2G"),
                     Integer.parseInt(property("isolation.it.vmCpus", "2")),

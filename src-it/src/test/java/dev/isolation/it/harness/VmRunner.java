@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  * </ul>
  *
  * <h2>How</h2>
- * qemu ({@code -accel tcg} unless -Disolation.it.vmAccel says otherwise; CPU model qemu64, as JIT-compiled
- * code on TCG's emulated AVX2 of "max" crashed once; 2 vCPUs, 2 GiB) boots
+ * qemu ({@code -accel tcg,thread=single} unless -Disolation.it.vmAccel says otherwise; CPU model qemu64, as
+ * JIT-compiled code on TCG's emulated AVX2 of "max" crashed once; 2 vCPUs, 2 GiB) boots
  * /boot/vmlinuz-RELEASE with an initramfs built here ({@link VmImage}). The host's root file system
  * is shared read-only over 9p (tag "host"), the mode's output directory read-write (tag "out").
  * src-it/vm/init.sh mounts them, with tmpfs on /tmp, /var/tmp, /run, /root and the user's home,
@@ -48,6 +48,13 @@ import java.util.stream.Stream;
  * selection. Results come back in the output directory (results.properties, as in every mode; and
  * vm-booted, vm-exit, vm-facts.properties), the console over the serial port on qemu's stdout.
  * The VM powers itself off; on a timeout the runner kills qemu by its pid.
+ *
+ * <p>Why one TCG thread: with qemu 7.2's default multi-threaded TCG (a host thread per vCPU), the
+ * test JVM in the VM died of SIGSEGV in 3 of 20 starts (ProcessIT in both VM modes, ten times):
+ * twice at the verified entry of a freshly C1-compiled method with a faulting address unrelated to
+ * the stack, once jumping into the Java heap. That is what executing stale translations of the
+ * JIT's rewritten code cache looks like; with {@code thread=single} (both vCPUs on one host
+ * thread) 0 of 20 crashed, and so did 0 of 8 with one vCPU. Both take about twice as long.
  *
  * <h2>When it cannot run</h2>
  * No qemu, no kernel, no static busybox, a VM that does not boot: a skipped mode with the reason,
