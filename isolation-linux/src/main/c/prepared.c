@@ -569,10 +569,12 @@ static bool confirm_joined(struct spare *s)
         ready = poll(&pfd, 1, PREPARED_JOIN_WAIT_MS);
     while (ready < 0 && errno == EINTR);
     char answer = 0;
-    ssize_t n;
-    do
-        n = ready > 0 ? recv(s->channel, &answer, 1, MSG_DONTWAIT) : -1;
-    while (n < 0 && errno == EINTR);
+    ssize_t n = -1;
+    if (ready > 0) {
+        do
+            n = recv(s->channel, &answer, 1, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+    }
     s->joined = n == 1 && answer == PREPARED_JOINED;
     return s->joined;
 }

@@ -65,8 +65,8 @@ final class Report {
     }
 
     private void throughput(BenchOptions options, List<ThroughputRow> rows) {
-        double pb = rate(rows, Subjects.PB_TRUE);
-        double bwrap = rate(rows, Subjects.PB_BWRAP);
+        double pb = Targets.rate(rows, Subjects.PB_TRUE);
+        double bwrap = Targets.rate(rows, Subjects.PB_BWRAP);
         out.printf(Locale.ROOT, "Throughput: %d threads launching /bin/true back to back for %s s per row, in %d interleaved rounds;"
                 + " higher is better%n", options.threads(), fixed(options.threadsSeconds(), 1), ThroughputBench.ROUNDS);
         out.printf(Locale.ROOT, "%-22s %11s %9s %9s%n", "row", "launches/s", "/pb-true", "/pb-bwrap");
@@ -78,13 +78,13 @@ final class Report {
             out.printf(Locale.ROOT, "%-22s %11s %9s %9s%n", row.name(), fixed(row.launchesPerSecond(), 1),
                     fixed(row.launchesPerSecond() / pb, 3), fixed(row.launchesPerSecond() / bwrap, 2));
         }
-        out.printf(Locale.ROOT, "%s: %s, with %d workers; a ceiling for any launcher of this shape here, not a peer%n",
-                KernelFloor.NAME, KernelFloor.description(), options.threads());
+        for (ThroughputRow row : rows) {
+            if (row.subject().bursts().isPresent()) {
+                out.printf(Locale.ROOT, "%s: %s, with %d workers; a ceiling for any launcher of this shape here, not a peer%n",
+                        row.name(), row.subject().description(), options.threads());
+            }
+        }
         out.println();
-    }
-
-    private static double rate(List<ThroughputRow> rows, String name) {
-        return rows.stream().filter(r -> r.name().equals(name)).findFirst().map(ThroughputRow::launchesPerSecond).orElse(Double.NaN);
     }
 
     private void alive(AliveResult a) {

@@ -85,7 +85,8 @@ final class Targets {
         return row(latency, name).medianMillis();
     }
 
-    private static double rate(List<ThroughputRow> throughput, String name) {
+    /** Launches per second of the throughput row {@code name}; NaN when it is missing or was not measured. */
+    static double rate(List<ThroughputRow> throughput, String name) {
         return throughput.stream().filter(r -> r.name().equals(name)).findFirst()
                 .map(ThroughputRow::launchesPerSecond).orElse(Double.NaN);
     }

@@ -26,7 +26,7 @@ class CgroupLayoutTest {
     private static final long JVM = 1000;
     private static final long HELPER = 1001;
     /** A descendant of the helper: one of its spares or closing processes, or a sandbox without limits. */
-    private static final long HELPER_CHILD = 1002;
+    private static final long HELPER_DESCENDANT = 1002;
     private static final Needs ALL = new Needs(true, true, true);
     private static final Needs MEMORY = new Needs(true, false, false);
 
@@ -51,7 +51,7 @@ class CgroupLayoutTest {
     }
 
     private static CgroupLayout.Host host(String mountinfo, String cgroup, boolean root, Predicate<Path> writable) {
-        return new CgroupLayout.Host(mountinfo, cgroup, root, root ? 0 : 1000, JVM, HELPER, writable, pid -> pid == HELPER_CHILD);
+        return new CgroupLayout.Host(mountinfo, cgroup, root, root ? 0 : 1000, JVM, HELPER, writable, pid -> pid == HELPER_DESCENDANT);
     }
 
     private static Predicate<Path> writableUnder(Path dir) {
@@ -195,10 +195,10 @@ class CgroupLayoutTest {
     void v2DelegatedMovesTheHelpersChildrenAfterTheHelper() throws IOException {
         String scope = "app.slice/run-r1.scope";
         Path own = dir("unified/" + scope, "cgroup.controllers", "cpu memory pids\n", "cgroup.subtree_control", "",
-                "cgroup.procs", HELPER_CHILD + "\n" + JVM + "\n" + HELPER + "\n");
+                "cgroup.procs", HELPER_DESCENDANT + "\n" + JVM + "\n" + HELPER + "\n");
         Plan plan = CgroupLayout.plan(host(v2Mount("/", "rw"), "0::/" + scope + "\n", false, writableUnder(own)), MEMORY);
         String base = own.toString();
-        assertThat(plan.actions()).contains(new MoveProcesses(base, base + "/isolation-jvm", List.of(JVM, HELPER, HELPER_CHILD)));
+        assertThat(plan.actions()).contains(new MoveProcesses(base, base + "/isolation-jvm", List.of(JVM, HELPER, HELPER_DESCENDANT)));
     }
 
     @Test
