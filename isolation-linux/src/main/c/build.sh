@@ -21,7 +21,7 @@ build() {
     "$1" $CFLAGS -o "$OUTDIR/$3/isolation-helper" \
         "$SRC/helper.c" "$SRC/spec.c" "$SRC/launch.c" "$SRC/sandbox.c" \
         "$SRC/cgroup.c" "$SRC/prepared.c" "$SRC/teardown.c" \
-        "$SRC/init.c" "$SRC/join.c" "$SRC/stop.c" "$SRC/guard.c"
+        "$SRC/init.c" "$SRC/join.c" "$SRC/stop.c" "$SRC/guard.c" "$SRC/trace.c"
     "$2" "$OUTDIR/$3/isolation-helper"
     echo "built $OUTDIR/$3/isolation-helper"
 }

@@ -117,6 +117,7 @@ static void send_started(uint64_t id, pid_t pid, const struct sandbox_cgroup *cg
     memcpy(buf + sizeof p + mlen, cpu, clen);
     send_frame(ISO_MSG_STARTED, id, buf, (uint32_t)(sizeof p + mlen + clen));
     free(buf);
+    trace_event(id, "started");
 }
 
 static _Noreturn void protocol_error(uint64_t id, const char *text)
@@ -331,6 +332,7 @@ static void on_sigchld(void)
         };
         cgroup_finish(l->cgroup, &ex); /* kills what is left of the sandbox, reads */
         send_frame(ISO_MSG_EXITED, l->id, &ex, sizeof ex);
+        trace_event(l->id, "exited");
         forget(l); /* removes the cgroup: after the report, which need not wait for it */
     }
 }
@@ -355,6 +357,8 @@ static bool read_exactly(void *buf, size_t len)
 
 static void handle_launch(uint64_t id, const uint8_t *payload, uint32_t len, const int fds[3])
 {
+    trace_event(id, "received");
+    trace_launch_id = id;
     struct launch_spec spec;
     const char *why;
     if (spec_parse(payload, len, &spec, &why) < 0) {
@@ -664,6 +668,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--prepared=", 11) == 0)
             prepared_configure(atoi(argv[i] + 11));
+        else if (strncmp(argv[i], "--trace=", 8) == 0)
+            trace_open(argv[i] + 8);
     setup_signals();
     sandbox_probe_kernel();
     teardown_start();

@@ -9,6 +9,7 @@
  *   init.c     the minimal init in front of the command (ISO_TLV_INIT)
  *   join.c     ISO_MSG_JOIN: a command in the namespaces of a running sandbox or process
  *   stop.c     subreaper, ISO_MSG_SIGNAL_ALL, clean-up when a main process ends, shut-down
+ *   trace.c    launch phase timestamps for diagnosis (--trace=PATH)
  */
 #ifndef ISOLATION_HELPER_H
 #define ISOLATION_HELPER_H
@@ -163,6 +164,7 @@ static inline uint64_t wire_get64(const uint8_t *p)
  * file the spare moves itself through (struct tasks_files); for a JOIN only the latter. After
  * the payload come the paths of those files, each NUL-terminated, for its error messages. */
 struct prepared_header {
+    uint64_t launch_id; /* LAUNCH: the JVM's id of the launch, for trace_event */
     uint32_t length;    /* of the payload that follows */
     uint32_t fd_count;  /* LAUNCH: 3, 4 with an init, plus the cgroup files; ROOT: 0;
                            JOIN: the cgroup files, 1 to TASKS_FILES_MAX */
@@ -342,7 +344,7 @@ void wait_for_child(pid_t pid, int *status);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t monotonic_ms(void);
 
-/* Closes every fd above stderr except `a` and `b` (which may be equal); sandbox.c. */
+/* Closes every fd above stderr except `a`, `b` (which may be equal) and trace_fd; sandbox.c. */
 void close_fds_except(int a, int b);
 
 /* In a child before execve: sends the helper a failure record on `status_fd` and exits 127. */
@@ -470,5 +472,16 @@ int lifecycle_foreign_cgroups(int procdir, int (*fn)(const char *dir, const char
 char *lifecycle_read_at(int dirfd, const char *path);
 int iso_pidfd_open(pid_t pid);
 int iso_pidfd_send_signal(int pidfd, int sig);
+
+/* ---- trace.c ---------------------------------------------------------------------------- */
+
+/* The trace file's fd, -1 when not tracing; kept open in spares and sandboxes until execve. */
+extern int trace_fd;
+/* The launch the code running now serves: set by the helper when it receives one (so that a
+ * directly cloned sandbox inherits it); a spare takes it from its PREPARED_LAUNCH header. */
+extern uint64_t trace_launch_id;
+void trace_open(const char *path);
+/* Appends "LAUNCH_ID PHASE NS" when tracing; keeps errno. */
+void trace_event(uint64_t launch_id, const char *phase);
 
 #endif

@@ -497,6 +497,7 @@ int launch_start(const struct launch_spec *spec, const int stdio[3], int control
         goto kill_child;
 
     /* release the child; EPIPE here means it already died (SIGPIPE is ignored) */
+    trace_event(trace_launch_id, "direct");
     if (write_all(sync[1], "g", 1) < 0) {
         set_status(failure, errno, "release sandbox", "");
         goto kill_child;

@@ -346,7 +346,7 @@ void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint3
 static int send_message(int channel, uint32_t kind, const uint8_t *payload, uint32_t len,
                         const char *tasks, uint32_t tasks_len, const int *fds, int nfds)
 {
-    struct prepared_header header = {.length = len, .fd_count = (uint32_t)nfds, .kind = kind,
+    struct prepared_header header = {.launch_id = trace_launch_id, .length = len, .fd_count = (uint32_t)nfds, .kind = kind,
                                      .tasks_len = tasks_len};
     if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
         return -1;
@@ -678,6 +678,7 @@ int prepared_launch(const struct launch_spec *spec, const uint8_t *payload, uint
         close(spares[i].watch_fd);
         spares[i].watch_fd = -1;
     }
+    trace_event(trace_launch_id, "spare"); /* before: the spare may run at once, ahead of the helper */
     int sent = send_message(spares[i].channel, PREPARED_LAUNCH, payload, len, tasks.paths, tasks.paths_len, fds, nfds);
     close_fds(fds + tasks_from, nfds - tasks_from);
     if (sent < 0) {

@@ -715,6 +715,7 @@ static const char *env_value(char *const envp[], const char *name)
 /* execve, searching PATH (from the sandbox's environment) like execvp when there's no '/'. */
 static _Noreturn void exec_command(const struct launch_spec *s)
 {
+    trace_event(trace_launch_id, "exec");
     const char *cmd = s->argv[0];
     /* every fd above stderr closes at exec; ours are CLOEXEC already, so ignore errors */
     iso_close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
@@ -821,6 +822,7 @@ static _Noreturn void run_released(const struct launch_spec *s, const struct san
                                    const struct sandbox_fds *fds)
 {
     const uint64_t flags = plan->clone_flags | plan->unshare_flags | plan->unshared_flags;
+    trace_event(trace_launch_id, "released");
 
     /* The rest of the namespaces asked for (see launch_plan), created while the child still
      * has every capability in a new user namespace, whatever the maps say. Failures keep the
@@ -926,13 +928,26 @@ _Noreturn void sandbox_main(const struct launch_spec *s, const struct sandbox_pl
 
 void close_fds_except(int a, int b)
 {
-    int lo = a < b ? a : b, hi = a < b ? b : a;
-    if (iso_close_range(3, lo > 3 ? (unsigned)lo - 1 : 2, 0) == 0 || errno != ENOSYS) {
-        if (hi > lo + 1)
-            iso_close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-        iso_close_range((unsigned)hi + 1, ~0u, 0);
-        return;
+    /* the fds kept, ascending: a, b and the trace file's (a again when not tracing) */
+    int keep[3] = {a, b, trace_fd > 2 ? trace_fd : a};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                int t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
+    unsigned from = 3;
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < (int)from)
+            continue; /* a repeat */
+        if (keep[i] > (int)from && iso_close_range(from, (unsigned)keep[i] - 1, 0) < 0 && errno == ENOSYS)
+            goto by_proc;
+        from = (unsigned)keep[i] + 1;
     }
+    if (iso_close_range(from, ~0u, 0) == 0 || errno != ENOSYS)
+        return;
+by_proc:
     /* kernels < 5.9: whatever /proc lists (the helper's fds are few) */
     DIR *dir = opendir("/proc/self/fd");
     if (!dir)
@@ -941,7 +956,7 @@ void close_fds_except(int a, int b)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd > 2 && fd != a && fd != b && fd != own)
+        if (e->d_name[0] != '.' && fd > 2 && fd != a && fd != b && fd != own && fd != trace_fd)
             close(fd);
     }
     closedir(dir);
@@ -1051,8 +1066,10 @@ _Noreturn void sandbox_prepared_main(const struct sandbox_plan *plan, int channe
         }
         if (spec_parse(payload, header.length, &spec, &why) < 0)
             fail(EPROTO, "parse launch", why);
-        if (header.kind == PREPARED_LAUNCH)
+        if (header.kind == PREPARED_LAUNCH) {
+            trace_launch_id = header.launch_id;
             break;
+        }
         if (rest.root_ready || !(rest.unshare_flags & CLONE_NEWNS))
             fail(EPROTO, "parse launch", "a second root");
         prepare_root(&spec, &rest, channel);

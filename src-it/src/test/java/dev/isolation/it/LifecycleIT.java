@@ -20,6 +20,7 @@ import dev.isolation.it.support.Host;
 import dev.isolation.it.support.Run;
 import dev.isolation.it.support.SandboxSpawner;
 import dev.isolation.it.support.TeardownWithoutClosers;
+import dev.isolation.it.support.TracedLaunches;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -538,10 +539,70 @@ class LifecycleIT {
         }
     }
 
+    /**
+     * With {@code -Disolation.trace=FILE}, the helper and the sandboxes write each launch's
+     * phases, in the order they happen, and the command never sees the trace's descriptor.
+     * Runs in a child JVM, since the property is read when the helper starts.
+     */
+    @Test
+    void theTraceNamesEveryPhaseOfEachLaunchInOrder() throws Exception {
+        Path dir = Files.createTempDirectory("isolation-trace-it");
+        Path trace = dir.resolve("trace.txt");
+        try {
+            Process child = childJvm(List.of("-Disolation.trace=" + trace), TracedLaunches.class, rootfs.toString(), "6");
+            String output;
+            try {
+                output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                child.destroyForcibly();
+            }
+            assertThat(child.exitValue()).as(output).isZero();
+            // ls's own descriptor for the directory is the fourth; nothing else is open in the command
+            assertThat(output).as(output).contains("fds 0 1 2 3 exit exited(0)").contains("DONE");
+
+            Map<String, Map<String, Long>> launches = new HashMap<>();
+            for (String line : Files.readAllLines(trace)) {
+                String[] f = line.split(" ");
+                assertThat(f).as("line \"" + line + "\"").hasSize(3);
+                launches.computeIfAbsent(f[0], k -> new HashMap<>()).put(f[1], Long.parseLong(f[2]));
+            }
+            assertThat(launches).as("launches traced").hasSize(7);
+            int fromSpares = 0;
+            for (Map.Entry<String, Map<String, Long>> launch : launches.entrySet()) {
+                Map<String, Long> at = launch.getValue();
+                assertThat(at).as("launch " + launch.getKey()).containsKeys("received", "released", "exec", "started", "exited");
+                // a launch handed to a spare that died at that moment goes direct after all: both are there
+                assertThat(at.containsKey("spare") || at.containsKey("direct")).as("a route: " + at).isTrue();
+                String route = at.containsKey("direct") ? "direct" : "spare";
+                assertThat(at.get("received")).as("received before the route " + at).isLessThanOrEqualTo(at.get(route));
+                assertThat(at.get(route)).as("handed over or released before the sandbox began " + at)
+                        .isLessThanOrEqualTo(at.get("released"));
+                assertThat(at.get("released")).as("released before exec " + at).isLessThanOrEqualTo(at.get("exec"));
+                assertThat(at.get("exec")).as("exec before started " + at).isLessThanOrEqualTo(at.get("started"));
+                assertThat(at.get("started")).as("started before exited " + at).isLessThanOrEqualTo(at.get("exited"));
+                if (route.equals("spare")) {
+                    fromSpares++;
+                }
+            }
+            assertThat(fromSpares).as("launches served by spares").isPositive();
+        } finally {
+            Files.deleteIfExists(trace);
+            Files.deleteIfExists(dir);
+        }
+    }
+
     /** Starts {@code main} in a new JVM with this one's classpath, its stderr merged into its stdout. */
     private static Process childJvm(Class<?> main, String... args) throws IOException {
+        return childJvm(List.of(), main, args);
+    }
+
+    /** As {@link #childJvm(Class, String...)}, with JVM options. */
+    private static Process childJvm(List<String> jvmOptions, Class<?> main, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main.getName()));
+        List<String> command = new ArrayList<>(List.of(java, "-XX:+UseSerialGC"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }

@@ -6,9 +6,15 @@ import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
 import dev.isolation.IsolationException;
 import dev.isolation.LaunchException;
+import java.io.IOException;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,6 +31,12 @@ final class HelperConnection {
      * last shapes launched (see prepared.c); read when the helper starts.
      */
     static final String PREPARE_PROPERTY = "isolation.prepare";
+    /**
+     * System property: a file to which the helper and its sandboxes append a line per launch
+     * phase, {@code LAUNCH_ID PHASE NANOS} ({@code CLOCK_MONOTONIC}, as {@link System#nanoTime});
+     * for diagnosing where a launch's time goes (README, Benchmark). Read when the helper starts.
+     */
+    static final String TRACE_PROPERTY = "isolation.trace";
 
     private final int socket;
     private final int helperPid;
@@ -96,10 +108,28 @@ final class HelperConnection {
         }
     }
 
-    /** The helper's command line; {@code -Disolation.prepare=false} turns prepared sandboxes off. */
-    private static String[] helperArguments() {
-        boolean prepare = !"false".equalsIgnoreCase(System.getProperty(PREPARE_PROPERTY, "true"));
-        return prepare ? new String[] {"isolation-helper"} : new String[] {"isolation-helper", "--prepared=0"};
+    /**
+     * The helper's command line: {@code -Disolation.prepare=false} turns prepared sandboxes off,
+     * {@code -Disolation.trace=FILE} makes it trace launch phases into FILE (created if need be,
+     * appended to; refused here, naming the property, when it cannot be written).
+     */
+    static String[] helperArguments() {
+        List<String> arguments = new ArrayList<>(List.of("isolation-helper"));
+        if ("false".equalsIgnoreCase(System.getProperty(PREPARE_PROPERTY, "true"))) {
+            arguments.add("--prepared=0");
+        }
+        String trace = System.getProperty(TRACE_PROPERTY, "");
+        if (!trace.isEmpty()) {
+            Path file = Path.of(trace).toAbsolutePath();
+            try {
+                Files.write(file, new byte[0], StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException | RuntimeException e) {
+                throw new LaunchException("open trace file (system property " + TRACE_PROPERTY + ")", file.toString(),
+                        null, null, e.toString(), "name a writable file, or leave the property unset", e);
+            }
+            arguments.add("--trace=" + file);
+        }
+        return arguments.toArray(String[]::new);
     }
 
     boolean isClosed() {
