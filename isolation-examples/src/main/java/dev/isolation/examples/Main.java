@@ -42,6 +42,8 @@ public final class Main {
                 return Examples.run(rest, out, err);
             case "bench":
                 return dev.isolation.examples.bench.Benchmark.run(rest, out, err);
+            case "breakdown":
+                return dev.isolation.examples.bench.Breakdown.run(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -61,6 +63,7 @@ public final class Main {
                 "       isolation probe",
                 "       isolation example mini-container|build-step|test-helper",
                 "       isolation bench [--iterations N] [--threads-seconds S] [--alive N] (see bench --help)",
+                "       isolation breakdown [--iterations N] [--warmup N] (where a launch's time goes; see breakdown --help)",
                 "",
                 "run options:",
                 "  --rootfs DIR          root filesystem (default: the host root, read-only)",

@@ -28,7 +28,15 @@ final class Samples {
 
     /** The 99th percentile, nearest rank: 99% of the launches took at most this long. */
     double p99Millis() {
-        int rank = (int) Math.ceil(0.99 * sortedNanos.length);
+        return quantileMillis(0.99);
+    }
+
+    /** The {@code q} quantile (0 to 1), nearest rank; 1 is the maximum. */
+    double quantileMillis(double q) {
+        if (!(q >= 0 && q <= 1)) {
+            throw new IllegalArgumentException("a quantile is between 0 and 1, not " + q);
+        }
+        int rank = (int) Math.ceil(q * sortedNanos.length);
         return sortedNanos[Math.max(0, rank - 1)] / NANOS_PER_MILLI;
     }
 }
