@@ -103,6 +103,8 @@ static void send_failed(uint64_t id, const struct exec_status *st)
 
 static void send_started(uint64_t id, pid_t pid, const struct sandbox_cgroup *cg)
 {
+    /* traced before the frame: its reader may run at once, ahead of the helper */
+    trace_event(id, "started");
     /* int32 pid, then the memory and cpu cgroup directories, NUL-terminated ("" if none) */
     const char *memory = cgroup_memory_dir(cg), *cpu = cgroup_cpu_dir(cg);
     size_t mlen = strlen(memory) + 1, clen = strlen(cpu) + 1;
@@ -117,7 +119,6 @@ static void send_started(uint64_t id, pid_t pid, const struct sandbox_cgroup *cg
     memcpy(buf + sizeof p + mlen, cpu, clen);
     send_frame(ISO_MSG_STARTED, id, buf, (uint32_t)(sizeof p + mlen + clen));
     free(buf);
-    trace_event(id, "started");
 }
 
 static _Noreturn void protocol_error(uint64_t id, const char *text)
@@ -331,8 +332,8 @@ static void on_sigchld(void)
             .max_rss_kib = ru.ru_maxrss,
         };
         cgroup_finish(l->cgroup, &ex); /* kills what is left of the sandbox, reads */
+        trace_event(l->id, "exited"); /* before the frame, as "started" */
         send_frame(ISO_MSG_EXITED, l->id, &ex, sizeof ex);
-        trace_event(l->id, "exited");
         forget(l); /* removes the cgroup: after the report, which need not wait for it */
     }
 }

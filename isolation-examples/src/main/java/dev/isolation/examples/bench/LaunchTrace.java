@@ -29,9 +29,9 @@ final class LaunchTrace {
         RELEASED,
         /** The sandbox calls execve. */
         EXEC,
-        /** The helper saw the exec succeed and sent STARTED. */
+        /** The helper saw the exec succeed and sends STARTED. */
         STARTED,
-        /** The helper reaped the command and sent EXITED. */
+        /** The helper reaped the command and sends EXITED. */
         EXITED;
 
         static Phase named(String name) {
