@@ -346,8 +346,8 @@ void prepared_want(const struct launch_spec *spec, const uint8_t *payload, uint3
 static int send_message(int channel, uint32_t kind, const uint8_t *payload, uint32_t len,
                         const char *tasks, uint32_t tasks_len, const int *fds, int nfds)
 {
-    struct prepared_header header = {.launch_id = trace_launch_id, .length = len, .fd_count = (uint32_t)nfds, .kind = kind,
-                                     .tasks_len = tasks_len};
+    struct prepared_header header = {.launch_id = trace_launch_id, .length = len, .fd_count = (uint32_t)nfds,
+                                     .kind = kind, .tasks_len = tasks_len};
     if (send_with_fds(channel, &header, sizeof header, fds, nfds, 0) != (ssize_t)sizeof header)
         return -1;
     if (write_all(channel, payload, len) < 0)

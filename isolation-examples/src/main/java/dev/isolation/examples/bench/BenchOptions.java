@@ -58,7 +58,7 @@ record BenchOptions(int iterations, int warmup, int threads, double threadsSecon
         };
     }
 
-    private static int positive(String option, String value) {
+    static int positive(String option, String value) {
         int n = atLeastZero(option, value);
         if (n == 0) {
             throw new IllegalArgumentException(option + " must be at least 1");
@@ -66,7 +66,7 @@ record BenchOptions(int iterations, int warmup, int threads, double threadsSecon
         return n;
     }
 
-    private static int atLeastZero(String option, String value) {
+    static int atLeastZero(String option, String value) {
         try {
             int n = Integer.parseInt(value);
             if (n < 0) {

@@ -38,25 +38,32 @@ public final class Breakdown {
     record Segment(String name, Phase from, Phase to) {
     }
 
-    /** The launch made from a spare whose root was built ahead: the usual way. */
-    static final List<Segment> SPARE_ROUTE = List.of(
-            new Segment("JVM: launch() until the helper read it", null, Phase.RECEIVED),
-            new Segment("helper: hand the launch to a spare", Phase.RECEIVED, Phase.SPARE),
-            new Segment("spare: wakes with the launch", Phase.SPARE, Phase.RELEASED),
-            new Segment("sandbox: the set-up left (stdio, filter)", Phase.RELEASED, Phase.EXEC),
+    // the segments both routes share: the way in and, from the sandbox's execve on, the way out
+    private static final Segment TO_HELPER = new Segment("JVM: launch() until the helper read it", null, Phase.RECEIVED);
+    private static final List<Segment> FROM_EXEC = List.of(
             new Segment("execve, until the helper sees it", Phase.EXEC, Phase.STARTED),
             new Segment("command runs, exits, is reaped", Phase.STARTED, Phase.EXITED),
             new Segment("JVM: EXITED read, waitFor returns, close", Phase.EXITED, null));
 
+    /** The launch made from a spare whose root was built ahead: the usual way. */
+    static final List<Segment> SPARE_ROUTE = withSharedSegments(
+            new Segment("helper: hand the launch to a spare", Phase.RECEIVED, Phase.SPARE),
+            new Segment("spare: wakes with the launch", Phase.SPARE, Phase.RELEASED),
+            new Segment("sandbox: the set-up left (stdio, filter)", Phase.RELEASED, Phase.EXEC));
+
     /** The launch that found no spare ready: the helper clones the sandbox there and then. */
-    static final List<Segment> DIRECT_ROUTE = List.of(
-            new Segment("JVM: launch() until the helper read it", null, Phase.RECEIVED),
+    static final List<Segment> DIRECT_ROUTE = withSharedSegments(
             new Segment("helper: clone, id maps", Phase.RECEIVED, Phase.DIRECT),
             new Segment("sandbox: wakes, released", Phase.DIRECT, Phase.RELEASED),
-            new Segment("sandbox: root and the rest of the set-up", Phase.RELEASED, Phase.EXEC),
-            new Segment("execve, until the helper sees it", Phase.EXEC, Phase.STARTED),
-            new Segment("command runs, exits, is reaped", Phase.STARTED, Phase.EXITED),
-            new Segment("JVM: EXITED read, waitFor returns, close", Phase.EXITED, null));
+            new Segment("sandbox: root and the rest of the set-up", Phase.RELEASED, Phase.EXEC));
+
+    /** A route's segments: the shared way in, its own until the execve, the shared way out. */
+    private static List<Segment> withSharedSegments(Segment... untilExec) {
+        List<Segment> all = new ArrayList<>(List.of(TO_HELPER));
+        all.addAll(List.of(untilExec));
+        all.addAll(FROM_EXEC);
+        return List.copyOf(all);
+    }
 
     /** One launch as the JVM timed it. */
     record Timed(long startNanos, long endNanos) {
@@ -98,8 +105,8 @@ public final class Breakdown {
                 }
                 String value = args.get(i + 1);
                 switch (option) {
-                    case "--iterations" -> iterations = count(option, value, 1);
-                    case "--warmup" -> warmup = count(option, value, 0);
+                    case "--iterations" -> iterations = BenchOptions.positive(option, value);
+                    case "--warmup" -> warmup = BenchOptions.atLeastZero(option, value);
                     case "--rootfs" -> givenRootfs = Optional.of(Path.of(value));
                     default -> throw new IllegalArgumentException("unknown option " + option);
                 }
@@ -169,18 +176,6 @@ public final class Breakdown {
         }
     }
 
-    private static int count(String option, String value, int least) {
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= least) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // falls through to the message below
-        }
-        throw new IllegalArgumentException(option + " needs a whole number of at least " + least + ", not " + value);
-    }
-
     /** Lines the timed launches up with the trace and splits them by route. */
     static Analysis analyse(List<Timed> timed, LaunchTrace trace) {
         List<Map.Entry<Timed, Map<Phase, Long>>> spare = new ArrayList<>();
@@ -189,10 +184,9 @@ public final class Breakdown {
         for (Timed launch : timed) {
             Optional<Map<Phase, Long>> phases = trace.receivedBetween(launch.startNanos(), launch.endNanos());
             // "direct" after "spare": the spare died as it was handed the launch, which then went direct
-            if (phases.isPresent() && phases.get().containsKey(Phase.DIRECT) && complete(phases.get(), DIRECT_ROUTE)) {
-                direct.add(Map.entry(launch, phases.get()));
-            } else if (phases.isPresent() && !phases.get().containsKey(Phase.DIRECT) && complete(phases.get(), SPARE_ROUTE)) {
-                spare.add(Map.entry(launch, phases.get()));
+            boolean wentDirect = phases.isPresent() && phases.get().containsKey(Phase.DIRECT);
+            if (phases.isPresent() && complete(phases.get(), wentDirect ? DIRECT_ROUTE : SPARE_ROUTE)) {
+                (wentDirect ? direct : spare).add(Map.entry(launch, phases.get()));
             } else {
                 unmatched++;
             }

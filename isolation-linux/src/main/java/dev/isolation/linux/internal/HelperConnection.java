@@ -120,14 +120,14 @@ final class HelperConnection {
         }
         String trace = System.getProperty(TRACE_PROPERTY, "");
         if (!trace.isEmpty()) {
-            Path file = Path.of(trace).toAbsolutePath();
             try {
+                Path file = Path.of(trace).toAbsolutePath(); // an invalid name is refused like an unwritable file
                 Files.write(file, new byte[0], StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                arguments.add("--trace=" + file);
             } catch (IOException | RuntimeException e) {
-                throw new LaunchException("open trace file (system property " + TRACE_PROPERTY + ")", file.toString(),
+                throw new LaunchException("open trace file (system property " + TRACE_PROPERTY + ")", trace,
                         null, null, e.toString(), "name a writable file, or leave the property unset", e);
             }
-            arguments.add("--trace=" + file);
         }
         return arguments.toArray(String[]::new);
     }
